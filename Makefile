@@ -1,0 +1,58 @@
+# Makefile for vmm_upgrade (PGXS).
+#
+#   make && make install     build and install against the pg_config on PATH
+#   make test                install what is missing, then run every test on a
+#                            throwaway cluster (see test/run-tests.sh)
+#   make demo                a throwaway cluster with a generated vmm 0.5.2
+#                            mail database, and what the extension says of it
+
+EXTENSION = vmm_upgrade
+MODULE_big = vmm_upgrade
+OBJS = src/vmm_upgrade.o src/layout.o
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Werror
+
+# Install scripts are assembled: the extension's own objects, then the
+# adoption check of one version.  Update scripts are taken as they are.
+ADOPT_SQL = $(wildcard src/sql/adopt-*.sql)
+UPDATE_SQL = $(wildcard src/sql/update-*.sql)
+INSTALL_SCRIPTS = $(patsubst src/sql/adopt-%.sql,vmm_upgrade--%.sql,$(ADOPT_SQL))
+UPDATE_SCRIPTS = $(patsubst src/sql/update-%.sql,vmm_upgrade--%.sql,$(UPDATE_SQL))
+COMMON_SQL = src/sql/common.sql $(wildcard src/sql/upgrade.sql)
+DATA_built = $(INSTALL_SCRIPTS) $(UPDATE_SCRIPTS)
+
+# pg_regress: every sql/NAME.sql with its expected/NAME.out, in name order.
+REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --outputdir=test/results
+
+EXTRA_CLEAN = src/layouts_data.h test/results
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+-include src/cfg/cfg.mk
+ifneq ($(wildcard src/cfg/cfg.mk),)
+all: cfg-all
+install: cfg-install
+clean: cfg-clean
+endif
+
+src/layout.o: src/layouts_data.h src/vmm_upgrade.h
+src/vmm_upgrade.o: src/vmm_upgrade.h
+
+src/layouts_data.h: src/layouts.tsv src/tsv2c.awk
+	awk -f src/tsv2c.awk src/layouts.tsv > $@.tmp && mv $@.tmp $@
+
+$(INSTALL_SCRIPTS): vmm_upgrade--%.sql: $(COMMON_SQL) src/sql/adopt-%.sql
+	cat $^ > $@.tmp && mv $@.tmp $@
+
+$(UPDATE_SCRIPTS): vmm_upgrade--%.sql: src/sql/update-%.sql
+	cp $< $@
+
+.PHONY: test demo
+test:
+	bash test/run-tests.sh
+
+demo:
+	bash test/demo.sh

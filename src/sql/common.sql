@@ -1,0 +1,193 @@
+-- vmm_upgrade: the extension's own objects, the same in every version.
+--
+-- This part starts every install script (vmm_upgrade--VERSION.sql); the
+-- version's adoption check (src/sql/adopt-VERSION.sql) follows it.  Nothing
+-- here touches the mail schema.
+
+\echo Use "CREATE EXTENSION vmm_upgrade" to load this file. \quit
+
+-- Scripts run as superuser over a schema that others may write: resolve
+-- every name through pg_catalog first.  (The extension's own schema comes
+-- next, so that its objects are found; mail objects are always qualified.)
+SET LOCAL search_path = pg_catalog, vmm_upgrade, pg_temp;
+
+------------------------------------------------------------------------------
+-- The validator (C, src/layout.c)
+------------------------------------------------------------------------------
+
+-- The schema that holds the mail layout: mail_schema if given, else the
+-- setting vmm_upgrade.schema (default public).  An error if it does not exist.
+CREATE FUNCTION vmm_upgrade.mail_schema(mail_schema name DEFAULT NULL)
+RETURNS name
+LANGUAGE c STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'vmm_upgrade_mail_schema';
+
+COMMENT ON FUNCTION vmm_upgrade.mail_schema(name) IS
+'the schema that holds the vmm mail layout: the argument, else the setting vmm_upgrade.schema (default public)';
+
+-- Which known layout the mail schema holds.
+CREATE FUNCTION vmm_upgrade.detect_layout(
+	mail_schema name DEFAULT NULL,
+	OUT mail_schema name,
+	OUT version text,
+	OUT dovecot text,
+	OUT lookups boolean)
+RETURNS record
+LANGUAGE c STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'vmm_upgrade_detect_layout';
+
+COMMENT ON FUNCTION vmm_upgrade.detect_layout(name) IS
+'the vmm layout a schema holds: version none, 0.5.2, 0.6 or unknown; the Dovecot variant (1.1 or 1.2); whether the lookup functions are installed';
+
+-- How the mail schema deviates from a named layout; no rows: it is exact.
+CREATE FUNCTION vmm_upgrade.check_layout(
+	version text,
+	dovecot text DEFAULT NULL,
+	mail_schema name DEFAULT NULL,
+	OUT object text,
+	OUT problem text)
+RETURNS SETOF record
+LANGUAGE c STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'vmm_upgrade_check_layout';
+
+COMMENT ON FUNCTION vmm_upgrade.check_layout(text, text, name) IS
+'one row per deviation of a schema from vmm layout VERSION (0.5.2 or 0.6) of Dovecot variant DOVECOT (1.1 or 1.2, NULL: the one the schema has); no rows: exact';
+
+-- Fail, with the deviations in DETAIL, unless the mail schema holds exactly
+-- the named layout.  Every script calls this before it changes anything and
+-- after; "context" says which step asked, for the message.
+CREATE FUNCTION vmm_upgrade.require_layout(
+	version text,
+	dovecot text,
+	mail_schema name,
+	context text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	shown CONSTANT integer := 20;
+	total integer;
+	listing text;
+BEGIN
+	SELECT count(*)::integer,
+	       string_agg(format('%s: %s', c.object, c.problem), E'\n' ORDER BY c.object, c.problem)
+	         FILTER (WHERE c.n <= shown)
+	  INTO total, listing
+	  FROM (SELECT d.object, d.problem,
+	               row_number() OVER (ORDER BY d.object, d.problem) AS n
+	          FROM vmm_upgrade.check_layout(version, dovecot, mail_schema) AS d) AS c;
+
+	IF total > 0 THEN
+		RAISE EXCEPTION '%: schema "%" does not hold vmm layout % (Dovecot % variant)',
+			context, mail_schema, version, coalesce(dovecot, 'any')
+		USING ERRCODE = 'object_not_in_prerequisite_state',
+		      DETAIL = format('%s deviation%s: %s%s', total,
+		                      CASE WHEN total = 1 THEN '' ELSE 's' END,
+		                      E'\n' || listing,
+		                      CASE WHEN total > shown
+		                           THEN format(E'\n... and %s more.', total - shown) ELSE '' END),
+		      HINT = format('Nothing was changed. Run SELECT * FROM vmm_upgrade.check_layout(%L, %L, %L) for the full list.',
+		                    version, dovecot, mail_schema);
+	END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION vmm_upgrade.require_layout(text, text, name, text) IS
+'raise an error listing the deviations unless the schema holds exactly the named layout';
+
+------------------------------------------------------------------------------
+-- History of the steps taken
+------------------------------------------------------------------------------
+
+-- One row per adoption or update, kept by pg_dump (configuration table).
+CREATE TABLE vmm_upgrade.history (
+	id bigserial PRIMARY KEY,
+	mail_schema name NOT NULL,
+	from_version text,
+	to_version text NOT NULL,
+	from_dovecot text,
+	to_dovecot text,
+	started_at timestamptz NOT NULL DEFAULT transaction_timestamp(),
+	duration interval,
+	users_changed bigint,
+	domains_changed bigint,
+	performed_by name NOT NULL DEFAULT session_user,
+	details jsonb
+);
+
+COMMENT ON TABLE vmm_upgrade.history IS
+'what vmm_upgrade did to the mail schema: one row per adoption or update';
+
+SELECT pg_catalog.pg_extension_config_dump('vmm_upgrade.history', '');
+SELECT pg_catalog.pg_extension_config_dump('vmm_upgrade.history_id_seq', '');
+
+------------------------------------------------------------------------------
+-- Adoption: what every install script does with the mail schema
+------------------------------------------------------------------------------
+
+-- Check that the mail schema holds the layout of the version being installed,
+-- and say precisely what to do when it does not.  Changes nothing in the mail
+-- schema.  "wanted" is the extension version: 0.5.2, 0.6.0 or 0.6.
+CREATE FUNCTION vmm_upgrade._adopt(wanted text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s name := coalesce(nullif(current_setting('vmm_upgrade.schema', true), ''), 'public');
+	structure text := CASE WHEN wanted = '0.5.2' THEN '0.5.2' ELSE '0.6' END;
+	found record;
+	deviations integer;
+BEGIN
+	-- A pg_dump restore creates the extension before the mail tables, at the
+	-- default version; that must succeed and change nothing.
+	IF to_regnamespace(quote_ident(s)) IS NULL OR
+	   (SELECT d.version FROM vmm_upgrade.detect_layout(s) AS d) = 'none' THEN
+		IF structure = '0.6' AND wanted = '0.6' THEN
+			RAISE WARNING 'schema "%" holds no vmm objects: nothing was checked', s
+			USING DETAIL = 'This is expected while pg_restore or psql replays a dump: the mail tables are restored after the extension.',
+			      HINT = 'If the vmm tables live in another schema, DROP EXTENSION vmm_upgrade, SET vmm_upgrade.schema to that schema and create the extension again.';
+			RETURN;
+		END IF;
+		RAISE EXCEPTION 'schema "%" holds no vmm objects', s
+		USING ERRCODE = 'undefined_table',
+		      DETAIL = format('vmm_upgrade %s adopts a database that already holds the vmm %s layout.', wanted, wanted),
+		      HINT = 'Set vmm_upgrade.schema to the schema that holds the vmm tables before CREATE EXTENSION.';
+	END IF;
+
+	SELECT * INTO found FROM vmm_upgrade.detect_layout(s);
+
+	IF found.version = structure THEN
+		INSERT INTO vmm_upgrade.history (mail_schema, from_version, to_version,
+		                                 from_dovecot, to_dovecot, details)
+		VALUES (s, found.version, wanted, found.dovecot, found.dovecot,
+		        jsonb_build_object('step', 'adopt', 'lookups', found.lookups));
+		RETURN;
+	END IF;
+
+	IF found.version = 'unknown' THEN
+		SELECT count(*) INTO deviations FROM vmm_upgrade.check_layout(structure, NULL, s);
+		RAISE WARNING 'schema "%" does not hold the exact vmm % layout: % deviation%',
+			s, structure, deviations, CASE WHEN deviations = 1 THEN '' ELSE 's' END
+		USING DETAIL = format('vmm_upgrade %s was installed so that the layout can be diagnosed, but every update will refuse to run until the layout is exact.', wanted),
+		      HINT = format('Run SELECT * FROM vmm_upgrade.check_layout(%L, NULL, %L) to list the deviations.', structure, s);
+		INSERT INTO vmm_upgrade.history (mail_schema, from_version, to_version, details)
+		VALUES (s, 'unknown', wanted,
+		        jsonb_build_object('step', 'adopt', 'deviations', deviations));
+		RETURN;
+	END IF;
+
+	-- Another known layout.
+	RAISE EXCEPTION 'schema "%" holds vmm layout % (Dovecot % variant), not %',
+		s, found.version, found.dovecot, structure
+	USING ERRCODE = 'object_not_in_prerequisite_state',
+	      DETAIL = 'Nothing was changed.',
+	      HINT = CASE
+	             WHEN found.version = '0.5.2' THEN
+	                 'Install the version the database has, then update: CREATE EXTENSION vmm_upgrade VERSION ''0.5.2''; ALTER EXTENSION vmm_upgrade UPDATE;'
+	             ELSE
+	                 'The database is already at 0.6: CREATE EXTENSION vmm_upgrade; adopts it.'
+	             END;
+END;
+$$;
