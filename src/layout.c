@@ -462,6 +462,48 @@ add_deviation_once(DeviationList *list, char *object, char *problem)
 }
 
 /*
+ * describe_difference
+ *		Say where a definition differs from the known one.
+ *
+ * View definitions run to hundreds of characters; quoting both in full
+ * would hide the one word that differs.  Short definitions are quoted
+ * whole; long ones as the differing stretch with a little context.
+ */
+static char *
+describe_difference(const char *found, const char *expected)
+{
+	const int	context = 24;
+	size_t		flen = strlen(found);
+	size_t		elen = strlen(expected);
+	size_t		prefix = 0;
+	size_t		suffix = 0;
+	size_t		start;
+	size_t		fend;
+	size_t		eend;
+
+	if (flen + elen <= 160)
+		return psprintf("definition is \"%s\", expected \"%s\"", found, expected);
+
+	while (prefix < flen && prefix < elen && found[prefix] == expected[prefix])
+		prefix++;
+	while (suffix < flen - prefix && suffix < elen - prefix &&
+		   found[flen - 1 - suffix] == expected[elen - 1 - suffix])
+		suffix++;
+
+	start = prefix > context ? prefix - context : 0;
+	suffix = suffix > context ? suffix - context : 0;
+	fend = Min(flen - suffix, prefix + 2 * context);
+	eend = Min(elen - suffix, prefix + 2 * context);
+	return psprintf("definition differs: found \"%s%.*s%s\", expected \"%s%.*s%s\"",
+					start > 0 ? "..." : "",
+					(int) (fend - start), found + start,
+					fend < flen ? "..." : "",
+					start > 0 ? "..." : "",
+					(int) (eend - start), expected + start,
+					eend < elen ? "..." : "");
+}
+
+/*
  * compare_column
  *		Report how an existing column differs from the known one.
  *
@@ -536,8 +578,7 @@ compare_layout(const ActualLayout *actual, uint8 versions, uint8 variants,
 			compare_column(&list, e, a);
 		else if (strcmp(e->def, a->def) != 0)
 			add_deviation(&list, psprintf("%s %s", e->kind, e->object),
-						  psprintf("definition is \"%s\", expected \"%s\"",
-								   a->def, e->def));
+						  describe_difference(a->def, e->def));
 	}
 
 	/* What the schema has of vmm's objects and the layout does not. */
