@@ -29,13 +29,18 @@ BEGIN
 	                          FROM pg_proc WHERE pronamespace = s::regnamespace), '');
 	acc := acc || coalesce((SELECT string_agg(format('%s %s', typname, typowner::regrole), E'\n' ORDER BY 1)
 	                          FROM pg_type WHERE typnamespace = s::regnamespace), '');
-	acc := acc || coalesce((SELECT string_agg(tgname || ' ' || tgenabled, E'\n' ORDER BY 1)
+	acc := acc || coalesce((SELECT string_agg(tgname || ' ' || tgenabled::text, E'\n' ORDER BY 1)
 	                          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
 	                         WHERE c.relnamespace = s::regnamespace), '');
-	FOR r IN SELECT c.relname FROM pg_class c
+	FOR r IN SELECT c.relname, c.relkind FROM pg_class c
 	          WHERE c.relnamespace = s::regnamespace AND c.relkind IN ('r', 'S') ORDER BY 1 LOOP
-		EXECUTE format('SELECT md5(coalesce(string_agg(x::text, %L ORDER BY x::text), %L)) FROM %I.%I AS x',
-		               E'\n', '', s, r.relname) INTO rows;
+		IF r.relkind = 'S' THEN
+			EXECUTE format('SELECT format(%L, last_value, is_called) FROM %I.%I', '%s %s', s, r.relname)
+			   INTO rows;
+		ELSE
+			EXECUTE format('SELECT md5(coalesce(string_agg(x::text, %L ORDER BY x::text), %L)) FROM %I.%I AS x',
+			               E'\n', '', s, r.relname) INTO rows;
+		END IF;
 		acc := acc || E'\n' || r.relname || ' ' || rows;
 	END LOOP;
 	RETURN md5(acc);
