@@ -1,0 +1,898 @@
+-- upgrade.sql: the functions that upgrade a vmm mail schema from layout 0.5.2
+-- to 0.6, create the 0.6 lookup functions and grant Postfix and Dovecot what
+-- they need.  Part of every install script (common.sql + upgrade.sql +
+-- adopt-V.sql), so every version of the extension carries the same functions;
+-- the update script vmm_upgrade--0.5.2--0.6.sql only calls them.
+--
+-- Rules kept throughout:
+--  * every internal function pins search_path to pg_catalog, pg_temp, and every
+--    mail object is named through format('%I.%I', mail_schema, name);
+--  * the lookup functions created in the mail schema name every table, type,
+--    operator and function with its schema (OPERATOR(pg_catalog.=), pg_catalog.
+--    types), so a caller's search_path cannot redirect them;
+--  * whatever is created in the mail schema is handed over: owned by the owner
+--    of the users table and removed from the extension, so pg_dump keeps it and
+--    DROP EXTENSION leaves the mail system working.
+
+-- ---------------------------------------------------------------------------
+-- Small helpers
+-- ---------------------------------------------------------------------------
+
+-- The owner of <mail_schema>.users: every object we create there gets it.
+CREATE FUNCTION vmm_upgrade._users_owner(mail_schema name)
+RETURNS name
+LANGUAGE sql STABLE STRICT
+BEGIN ATOMIC
+    SELECT pg_catalog.pg_get_userbyid(c.relowner)
+      FROM pg_catalog.pg_class c
+      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE n.nspname OPERATOR(pg_catalog.=) mail_schema
+       AND c.relname OPERATOR(pg_catalog.=) 'users'::pg_catalog.name
+       AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p']::pg_catalog."char"[]);
+END;
+
+-- Does <mail_schema>.<relname> exist (any relation kind)?
+CREATE FUNCTION vmm_upgrade._has_relation(mail_schema name, relname name)
+RETURNS boolean
+LANGUAGE sql STABLE STRICT
+BEGIN ATOMIC
+    SELECT EXISTS (SELECT FROM pg_catalog.pg_class c
+                     JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+                    WHERE n.nspname OPERATOR(pg_catalog.=) mail_schema
+                      AND c.relname OPERATOR(pg_catalog.=) relname);
+END;
+
+-- Which Dovecot variant a layout has: '1.2' when the service flag is "sieve",
+-- '1.1' when it is "managesieve" (in users for 0.5.2, service_set for 0.6).
+CREATE FUNCTION vmm_upgrade._variant_of(mail_schema name, relname name)
+RETURNS text
+LANGUAGE sql STABLE STRICT
+BEGIN ATOMIC
+    SELECT CASE WHEN pg_catalog.bool_or(a.attname OPERATOR(pg_catalog.=) 'sieve'::pg_catalog.name) THEN '1.2'
+                WHEN pg_catalog.bool_or(a.attname OPERATOR(pg_catalog.=) 'managesieve'::pg_catalog.name) THEN '1.1'
+           END
+      FROM pg_catalog.pg_attribute a
+      JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid
+      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE n.nspname OPERATOR(pg_catalog.=) mail_schema
+       AND c.relname OPERATOR(pg_catalog.=) relname
+       AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+END;
+
+-- The Dovecot variant an upgrade produces: the source's, unless the GUC
+-- vmm_upgrade.dovecot_version names the Dovecot that will read the database
+-- (a version >= 1.2 gives the 1.2 variant).  Going back from 1.2 to 1.1 is
+-- refused: no Dovecot downgrade needs it.
+CREATE FUNCTION vmm_upgrade._target_dovecot(source_dovecot text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    setting text := nullif(btrim(current_setting('vmm_upgrade.dovecot_version', true)), '');
+    parts   text[];
+    target  text;
+BEGIN
+    IF setting IS NULL THEN
+        RETURN source_dovecot;
+    END IF;
+    parts := regexp_match(setting, '^v?([0-9]+)(?:\.([0-9]+))?');
+    IF parts IS NULL THEN
+        RAISE EXCEPTION 'invalid value for vmm_upgrade.dovecot_version: "%"', setting
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Set it to the first word of "dovecot --version", e.g. 2.3.19, or reset it to keep the variant the database has.';
+    END IF;
+    IF (parts[1]::int, coalesce(parts[2], '0')::int) >= (1, 2) THEN
+        target := '1.2';
+    ELSE
+        target := '1.1';
+    END IF;
+    IF source_dovecot = '1.2' AND target = '1.1' THEN
+        RAISE EXCEPTION 'vmm_upgrade.dovecot_version = % asks for the Dovecot < 1.2 variant, but the database already has the Dovecot >= 1.2 variant', setting
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Reset vmm_upgrade.dovecot_version (or set it to the installed Dovecot version) and run the update again.';
+    END IF;
+    RETURN target;
+END
+$fn$;
+
+-- Hand an object we created in the mail schema over to the mail system:
+-- owned by the owner of users, and no longer a member of this extension (so
+-- pg_dump dumps it and DROP EXTENSION leaves it alone).
+-- kind: TABLE, SEQUENCE, VIEW, TYPE or FUNCTION; object: its qualified name
+-- (with the argument list for a function).
+CREATE FUNCTION vmm_upgrade._hand_over(kind text, object text, owner name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    obj_class oid;
+    obj_id    oid;
+BEGIN
+    CASE kind
+        WHEN 'TABLE', 'SEQUENCE', 'VIEW' THEN
+            obj_class := 'pg_class'::regclass;  obj_id := object::regclass;
+        WHEN 'TYPE' THEN
+            obj_class := 'pg_type'::regclass;   obj_id := object::regtype;
+        WHEN 'FUNCTION' THEN
+            obj_class := 'pg_proc'::regclass;   obj_id := object::regprocedure;
+        ELSE
+            RAISE EXCEPTION 'vmm_upgrade._hand_over: unknown object kind %', kind;
+    END CASE;
+    EXECUTE format('ALTER %s %s OWNER TO %I', kind, object, owner);
+    IF EXISTS (SELECT FROM pg_depend d
+                 JOIN pg_extension e ON e.oid = d.refobjid
+                WHERE d.refclassid = 'pg_extension'::regclass
+                  AND d.classid = obj_class AND d.objid = obj_id
+                  AND d.deptype = 'e' AND e.extname = 'vmm_upgrade') THEN
+        EXECUTE format('ALTER EXTENSION vmm_upgrade DROP %s %s', kind, object);
+    END IF;
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------
+-- The 0.6 lookup types and functions
+-- ---------------------------------------------------------------------------
+
+-- Creates in <mail_schema> the composite types and functions through which
+-- Postfix and Dovecot read a 0.6 layout (SPEC "Lookup contracts (0.6)"), for
+-- the given Dovecot variant ('1.1': the service flag is named managesieve).
+-- None of them may exist yet.  Each function:
+--   * is plpgsql with one or a few RETURN QUERY / EXISTS statements, whose
+--     plans plpgsql keeps for the life of the session (Postfix and Dovecot use
+--     persistent connections);
+--   * names every table with the mail schema, every operator as
+--     OPERATOR(pg_catalog.x) and every type as pg_catalog.x, so that nothing a
+--     caller puts on its search_path (or plants in the mail schema) can stand
+--     in for them, without the per-call cost of a SET search_path clause;
+--   * is STABLE, STRICT (NULL in, no rows out) and SECURITY INVOKER, so Postfix
+--     and Dovecot need their privileges (see set_permissions).
+-- Everything created is handed over to the owner of users.
+CREATE FUNCTION vmm_upgrade._create_lookups_0_6(mail_schema name, dovecot text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    owner name := vmm_upgrade._users_owner(mail_schema);
+    sieve name;
+    stmt  text;
+    obj   text[];
+    -- (kind, name, definition); @s@ is the quoted mail schema, @sieve@ the
+    -- name of the sieve service flag.
+    objects CONSTANT text[] := ARRAY[
+    -- Types ------------------------------------------------------------------
+    ['TYPE', 'address_maildir', $q$
+        CREATE TYPE @s@.address_maildir AS (
+            address pg_catalog.varchar(320),
+            maildir pg_catalog.text)$q$],
+    ['TYPE', 'dovecotpassword', $q$
+        CREATE TYPE @s@.dovecotpassword AS (
+            userid   pg_catalog.varchar(320),
+            password pg_catalog.varchar(270),
+            smtp     pg_catalog.bool,
+            pop3     pg_catalog.bool,
+            imap     pg_catalog.bool,
+            @sieve@  pg_catalog.bool)$q$],
+    ['TYPE', 'dovecotquotauser', $q$
+        CREATE TYPE @s@.dovecotquotauser AS (
+            userid     pg_catalog.varchar(320),
+            uid        pg_catalog.int8,
+            gid        pg_catalog.int8,
+            home       pg_catalog.text,
+            mail       pg_catalog.text,
+            quota_rule pg_catalog.text)$q$],
+    ['TYPE', 'dovecotuser', $q$
+        CREATE TYPE @s@.dovecotuser AS (
+            userid pg_catalog.varchar(320),
+            uid    pg_catalog.int8,
+            gid    pg_catalog.int8,
+            home   pg_catalog.text,
+            mail   pg_catalog.text)$q$],
+    ['TYPE', 'recipient_destination', $q$
+        CREATE TYPE @s@.recipient_destination AS (
+            recipient   pg_catalog.varchar(320),
+            destination pg_catalog.text)$q$],
+    ['TYPE', 'recipient_transport', $q$
+        CREATE TYPE @s@.recipient_transport AS (
+            recipient pg_catalog.varchar(320),
+            transport pg_catalog.text)$q$],
+    ['TYPE', 'recipient_uid', $q$
+        CREATE TYPE @s@.recipient_uid AS (
+            recipient pg_catalog.varchar(320),
+            uid       pg_catalog.int8)$q$],
+    ['TYPE', 'sender_login', $q$
+        CREATE TYPE @s@.sender_login AS (
+            sender pg_catalog.varchar(320),
+            login  pg_catalog.text)$q$],
+
+    -- %n, %d and %= in an alias or catch-all destination: an SQL expression
+    -- of strict built-ins, so the planner inlines it into the lookup query.
+    ['FUNCTION', '_interpolate_destination(pg_catalog.varchar, pg_catalog.varchar, pg_catalog.varchar)', $q$
+        CREATE FUNCTION @s@._interpolate_destination(
+            destination pg_catalog.varchar, localpart pg_catalog.varchar,
+            the_domain pg_catalog.varchar)
+        RETURNS pg_catalog.varchar
+        LANGUAGE sql IMMUTABLE STRICT SECURITY INVOKER
+        RETURN pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+                   destination, '%n', localpart),
+                   '%d', the_domain),
+                   '%=', localpart OPERATOR(pg_catalog.||) '=' OPERATOR(pg_catalog.||) the_domain
+               )::pg_catalog.varchar$q$],
+
+    -- Dovecot passdb: the password and the services of the user's service
+    -- set, or of the domain's when the user inherits (ssid NULL).
+    ['FUNCTION', 'dovecotpassword(pg_catalog.varchar, pg_catalog.varchar)', $q$
+        CREATE FUNCTION @s@.dovecotpassword(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
+        RETURNS SETOF @s@.dovecotpassword
+        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
+        AS $body$
+        BEGIN
+            RETURN QUERY
+            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+                   u.passwd, ss.smtp, ss.pop3, ss.imap, ss.@sieve@
+              FROM @s@.domain_name n
+              JOIN @s@.users u ON u.gid OPERATOR(pg_catalog.=) n.gid
+                              AND u.local_part OPERATOR(pg_catalog.=) localpart
+              JOIN @s@.domain_data d ON d.gid OPERATOR(pg_catalog.=) n.gid
+              JOIN @s@.service_set ss ON ss.ssid OPERATOR(pg_catalog.=) COALESCE(u.ssid, d.ssid)
+             WHERE n.domainname OPERATOR(pg_catalog.=) the_domain;
+        END
+        $body$$q$],
+
+    -- Dovecot userdb: uid, the domain's gid, home domaindir/uid and mail
+    -- format:~/directory.
+    ['FUNCTION', 'dovecotuser(pg_catalog.varchar, pg_catalog.varchar)', $q$
+        CREATE FUNCTION @s@.dovecotuser(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
+        RETURNS SETOF @s@.dovecotuser
+        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
+        AS $body$
+        BEGIN
+            RETURN QUERY
+            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+                   u.uid, n.gid,
+                   d.domaindir OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) u.uid::pg_catalog.text,
+                   f.format OPERATOR(pg_catalog.||) ':~/' OPERATOR(pg_catalog.||) l.directory
+              FROM @s@.domain_name n
+              JOIN @s@.users u ON u.gid OPERATOR(pg_catalog.=) n.gid
+                              AND u.local_part OPERATOR(pg_catalog.=) localpart
+              JOIN @s@.domain_data d ON d.gid OPERATOR(pg_catalog.=) n.gid
+              JOIN @s@.maillocation l ON l.mid OPERATOR(pg_catalog.=) u.mid
+              JOIN @s@.mailboxformat f ON f.fid OPERATOR(pg_catalog.=) l.fid
+             WHERE n.domainname OPERATOR(pg_catalog.=) the_domain;
+        END
+        $body$$q$],
+
+    -- The same plus the quota rule of the user's quota limit, or the
+    -- domain's when the user inherits (qid NULL).
+    ['FUNCTION', 'dovecotquotauser(pg_catalog.varchar, pg_catalog.varchar)', $q$
+        CREATE FUNCTION @s@.dovecotquotauser(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
+        RETURNS SETOF @s@.dovecotquotauser
+        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
+        AS $body$
+        BEGIN
+            RETURN QUERY
+            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+                   u.uid, n.gid,
+                   d.domaindir OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) u.uid::pg_catalog.text,
+                   f.format OPERATOR(pg_catalog.||) ':~/' OPERATOR(pg_catalog.||) l.directory,
+                   '*:bytes=' OPERATOR(pg_catalog.||) q.bytes::pg_catalog.text
+                       OPERATOR(pg_catalog.||) ':messages=' OPERATOR(pg_catalog.||) q.messages::pg_catalog.text
+              FROM @s@.domain_name n
+              JOIN @s@.users u ON u.gid OPERATOR(pg_catalog.=) n.gid
+                              AND u.local_part OPERATOR(pg_catalog.=) localpart
+              JOIN @s@.domain_data d ON d.gid OPERATOR(pg_catalog.=) n.gid
+              JOIN @s@.maillocation l ON l.mid OPERATOR(pg_catalog.=) u.mid
+              JOIN @s@.mailboxformat f ON f.fid OPERATOR(pg_catalog.=) l.fid
+              JOIN @s@.quotalimit q ON q.qid OPERATOR(pg_catalog.=) COALESCE(u.qid, d.qid)
+             WHERE n.domainname OPERATOR(pg_catalog.=) the_domain;
+        END
+        $body$$q$],
+
+    -- Postfix relocated_maps.
+    ['FUNCTION', 'postfix_relocated_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
+        CREATE FUNCTION @s@.postfix_relocated_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
+        RETURNS SETOF @s@.recipient_destination
+        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
+        AS $body$
+        BEGIN
+            RETURN QUERY
+            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+                   r.destination::pg_catalog.text
+              FROM @s@.domain_name n
+              JOIN @s@.relocated r ON r.gid OPERATOR(pg_catalog.=) n.gid
+                                  AND r.address OPERATOR(pg_catalog.=) localpart
+             WHERE n.domainname OPERATOR(pg_catalog.=) the_domain;
+        END
+        $body$$q$],
+
+    -- Postfix smtpd_sender_login_maps: an account may send as itself under
+    -- every name of its domain; an alias address by its destinations.
+    ['FUNCTION', 'postfix_smtpd_sender_login_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
+        CREATE FUNCTION @s@.postfix_smtpd_sender_login_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
+        RETURNS SETOF @s@.sender_login
+        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
+        AS $body$
+        BEGIN
+            RETURN QUERY
+            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+                   u.local_part OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) o.domainname
+              FROM @s@.domain_name n
+              JOIN @s@.users u ON u.gid OPERATOR(pg_catalog.=) n.gid
+                              AND u.local_part OPERATOR(pg_catalog.=) localpart
+              JOIN @s@.domain_name o ON o.gid OPERATOR(pg_catalog.=) n.gid
+             WHERE n.domainname OPERATOR(pg_catalog.=) the_domain;
+            IF FOUND THEN
+                RETURN;
+            END IF;
+            RETURN QUERY
+            SELECT DISTINCT
+                   (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+                   a.destination::pg_catalog.text
+              FROM @s@.domain_name n
+              JOIN @s@.alias a ON a.gid OPERATOR(pg_catalog.=) n.gid
+                              AND a.address OPERATOR(pg_catalog.=) localpart
+             WHERE n.domainname OPERATOR(pg_catalog.=) the_domain;
+        END
+        $body$$q$],
+
+    -- Postfix transport_maps: the user's transport, else the domain's (also
+    -- for an address of the domain that has no account).
+    ['FUNCTION', 'postfix_transport_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
+        CREATE FUNCTION @s@.postfix_transport_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
+        RETURNS SETOF @s@.recipient_transport
+        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
+        AS $body$
+        BEGIN
+            RETURN QUERY
+            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+                   t.transport::pg_catalog.text
+              FROM @s@.domain_name n
+              JOIN @s@.domain_data d ON d.gid OPERATOR(pg_catalog.=) n.gid
+              LEFT JOIN @s@.users u ON u.gid OPERATOR(pg_catalog.=) n.gid
+                                   AND u.local_part OPERATOR(pg_catalog.=) localpart
+              JOIN @s@.transport t ON t.tid OPERATOR(pg_catalog.=) COALESCE(u.tid, d.tid)
+             WHERE n.domainname OPERATOR(pg_catalog.=) the_domain;
+        END
+        $body$$q$],
+
+    -- Postfix virtual_alias_maps: the alias destinations; without an alias
+    -- but with a catch-all for the domain, the address itself when it is an
+    -- account or relocated (they keep precedence), else the catch-all
+    -- destinations.  %n, %d and %= are substituted in both.
+    ['FUNCTION', 'postfix_virtual_alias_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
+        CREATE FUNCTION @s@.postfix_virtual_alias_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
+        RETURNS SETOF @s@.recipient_destination
+        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
+        AS $body$
+        DECLARE
+            did       pg_catalog.int8;
+            recipient pg_catalog.varchar(320);
+            self      @s@.recipient_destination;
+        BEGIN
+            SELECT n.gid INTO did
+              FROM @s@.domain_name n
+             WHERE n.domainname OPERATOR(pg_catalog.=) the_domain;
+            IF did IS NULL THEN
+                RETURN;
+            END IF;
+            recipient := localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain;
+            RETURN QUERY
+            SELECT recipient,
+                   @s@._interpolate_destination(a.destination, localpart, the_domain)::pg_catalog.text
+              FROM @s@.alias a
+             WHERE a.gid OPERATOR(pg_catalog.=) did
+               AND a.address OPERATOR(pg_catalog.=) localpart;
+            IF FOUND OR NOT EXISTS (SELECT FROM @s@.catchall c
+                                     WHERE c.gid OPERATOR(pg_catalog.=) did) THEN
+                RETURN;
+            END IF;
+            IF EXISTS (SELECT FROM @s@.users u
+                        WHERE u.gid OPERATOR(pg_catalog.=) did
+                          AND u.local_part OPERATOR(pg_catalog.=) localpart)
+               OR EXISTS (SELECT FROM @s@.relocated r
+                           WHERE r.gid OPERATOR(pg_catalog.=) did
+                             AND r.address OPERATOR(pg_catalog.=) localpart) THEN
+                self.recipient := recipient;
+                self.destination := recipient;
+                RETURN NEXT self;
+                RETURN;
+            END IF;
+            RETURN QUERY
+            SELECT recipient,
+                   @s@._interpolate_destination(c.destination, localpart, the_domain)::pg_catalog.text
+              FROM @s@.catchall c
+             WHERE c.gid OPERATOR(pg_catalog.=) did;
+        END
+        $body$$q$],
+
+    -- Postfix virtual_mailbox_maps: domaindir/uid/directory/.
+    ['FUNCTION', 'postfix_virtual_mailbox_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
+        CREATE FUNCTION @s@.postfix_virtual_mailbox_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
+        RETURNS SETOF @s@.address_maildir
+        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
+        AS $body$
+        BEGIN
+            RETURN QUERY
+            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+                   d.domaindir OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) u.uid::pg_catalog.text
+                       OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) l.directory
+                       OPERATOR(pg_catalog.||) '/'
+              FROM @s@.domain_name n
+              JOIN @s@.users u ON u.gid OPERATOR(pg_catalog.=) n.gid
+                              AND u.local_part OPERATOR(pg_catalog.=) localpart
+              JOIN @s@.domain_data d ON d.gid OPERATOR(pg_catalog.=) n.gid
+              JOIN @s@.maillocation l ON l.mid OPERATOR(pg_catalog.=) u.mid
+             WHERE n.domainname OPERATOR(pg_catalog.=) the_domain;
+        END
+        $body$$q$],
+
+    -- Postfix virtual_uid_maps.
+    ['FUNCTION', 'postfix_virtual_uid_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
+        CREATE FUNCTION @s@.postfix_virtual_uid_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
+        RETURNS SETOF @s@.recipient_uid
+        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
+        AS $body$
+        BEGIN
+            RETURN QUERY
+            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+                   u.uid
+              FROM @s@.domain_name n
+              JOIN @s@.users u ON u.gid OPERATOR(pg_catalog.=) n.gid
+                              AND u.local_part OPERATOR(pg_catalog.=) localpart
+             WHERE n.domainname OPERATOR(pg_catalog.=) the_domain;
+        END
+        $body$$q$]
+    ];
+BEGIN
+    IF dovecot IS NULL OR dovecot NOT IN ('1.1', '1.2') THEN
+        RAISE EXCEPTION 'unknown Dovecot variant "%"', dovecot
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known variants: 1.1, 1.2.';
+    END IF;
+    sieve := CASE dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+    FOREACH obj SLICE 1 IN ARRAY objects LOOP
+        stmt := replace(replace(obj[3], '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
+        EXECUTE stmt;
+        PERFORM vmm_upgrade._hand_over(obj[1], format('%I.', mail_schema) || obj[2], owner);
+    END LOOP;
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------
+-- The 0.5.2 -> 0.6 transformation
+-- ---------------------------------------------------------------------------
+
+-- Transforms the 0.5.2 layout in <mail_schema> into the 0.6 layout of the
+-- Dovecot variant target_dovecot ('1.1' or '1.2'), data included (SPEC "The
+-- 0.5.2 -> 0.6 transformation").  Expects an exact 0.5.2 layout (the caller
+-- checks it) and runs inside the caller's transaction: any error undoes all.
+-- Speed: the users table is read and written exactly once (step 9); adding
+-- nullable columns, dropping columns and widening passwd do not rewrite it.
+-- Returns what it did, as jsonb (stored in the history by the update script).
+CREATE FUNCTION vmm_upgrade._upgrade_0_5_2_to_0_6(mail_schema name, target_dovecot text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    s         text := quote_ident(mail_schema);
+    owner     name := vmm_upgrade._users_owner(mail_schema);
+    source    text := vmm_upgrade._variant_of(mail_schema, 'users');
+    src_sieve text;
+    dst_sieve text;
+    lookups   boolean;
+    n_users   bigint;
+    n_domains bigint;
+    n_inherit bigint;
+    n_locations bigint;
+    name      text;
+    created   text[] := '{}';
+    obj       text[];
+    old_views CONSTANT text[] := ARRAY['dovecot_password', 'dovecot_user', 'postfix_alias',
+        'postfix_maildir', 'postfix_relocated', 'postfix_transport', 'postfix_uid',
+        'vmm_domain_info'];
+    old_functions CONSTANT text[] := ARRAY['dovecotpassword', 'dovecotuser',
+        'postfix_relocated_map', 'postfix_smtpd_sender_login_map', 'postfix_transport_map',
+        'postfix_virtual_alias_map', 'postfix_virtual_mailbox_map', 'postfix_virtual_uid_map'];
+    old_types CONSTANT text[] := ARRAY['address_maildir', 'dovecotpassword', 'dovecotuser',
+        'recipient_destination', 'recipient_transport', 'recipient_uid', 'sender_login'];
+BEGIN
+    IF owner IS NULL THEN
+        RAISE EXCEPTION 'there is no table "users" in schema "%"', mail_schema
+            USING ERRCODE = 'undefined_table';
+    END IF;
+    IF source IS NULL THEN
+        RAISE EXCEPTION 'table %.users has neither a sieve nor a managesieve column', s
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF target_dovecot IS NULL OR target_dovecot NOT IN ('1.1', '1.2') THEN
+        RAISE EXCEPTION 'unknown Dovecot variant "%"', target_dovecot
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known variants: 1.1, 1.2.';
+    END IF;
+    IF source = '1.2' AND target_dovecot = '1.1' THEN
+        RAISE EXCEPTION 'cannot turn the Dovecot >= 1.2 variant into the Dovecot < 1.2 variant'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    src_sieve := CASE source WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+    dst_sieve := CASE target_dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+    lookups := EXISTS (SELECT FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                        WHERE n.nspname = mail_schema AND p.proname = ANY (old_functions));
+
+    -- 1. The 0.5.2 views go (Postfix and Dovecot read functions in 0.6);
+    --    postfix_gid stays, vmm_domain_info comes back with its 0.6 definition
+    --    in step 13.  No CASCADE: a view of the DBA's built on them stops the
+    --    upgrade instead of vanishing.
+    FOREACH name IN ARRAY old_views LOOP
+        EXECUTE format('DROP VIEW %s.%I', s, name);
+    END LOOP;
+
+    -- 2. The optional 0.5.2 lookup functions and their types go, where
+    --    present; step 14 creates the 0.6 ones.
+    IF lookups THEN
+        FOREACH name IN ARRAY old_functions LOOP
+            EXECUTE format('DROP FUNCTION %s.%I(pg_catalog.varchar, pg_catalog.varchar)', s, name);
+        END LOOP;
+        FOREACH name IN ARRAY old_types LOOP
+            EXECUTE format('DROP TYPE %s.%I', s, name);
+        END LOOP;
+    END IF;
+
+    -- 3. service_set: all 16 combinations of the four services, numbered
+    --    ssid = 1 + (not smtp) + 2*(not pop3) + 4*(not imap) + 8*(not sieve).
+    EXECUTE format('CREATE SEQUENCE %s.service_set_id', s);
+    EXECUTE format($q$
+        CREATE TABLE %1$s.service_set (
+            ssid  bigint NOT NULL DEFAULT pg_catalog.nextval(%2$L::pg_catalog.regclass),
+            smtp  boolean NOT NULL DEFAULT true,
+            pop3  boolean NOT NULL DEFAULT true,
+            imap  boolean NOT NULL DEFAULT true,
+            %3$I  boolean NOT NULL DEFAULT true,
+            CONSTRAINT pkey_service_set PRIMARY KEY (ssid),
+            CONSTRAINT ukey_service_set UNIQUE (smtp, pop3, imap, %3$I))$q$,
+        s, s || '.service_set_id', dst_sieve);
+    EXECUTE format($q$
+        INSERT INTO %s.service_set (ssid, smtp, pop3, imap, %I)
+        SELECT i + 1, i & 1 = 0, i & 2 = 0, i & 4 = 0, i & 8 = 0
+          FROM pg_catalog.generate_series(0, 15) AS i$q$, s, dst_sieve);
+    PERFORM setval(format('%s.service_set_id', s)::regclass, 16);
+    created := created || ARRAY[['SEQUENCE', 'service_set_id'], ['TABLE', 'service_set']];
+
+    -- 4. mailboxformat: 1 maildir, 2 mdbox, 3 sdbox.
+    EXECUTE format('CREATE SEQUENCE %s.mailboxformat_id', s);
+    EXECUTE format($q$
+        CREATE TABLE %1$s.mailboxformat (
+            fid    bigint NOT NULL DEFAULT pg_catalog.nextval(%2$L::pg_catalog.regclass),
+            format varchar(20) NOT NULL,
+            CONSTRAINT pkey_mailboxformat PRIMARY KEY (fid),
+            CONSTRAINT ukey_mailboxformat UNIQUE (format))$q$,
+        s, s || '.mailboxformat_id');
+    EXECUTE format($q$INSERT INTO %s.mailboxformat (fid, format)
+                     VALUES (1, 'maildir'), (2, 'mdbox'), (3, 'sdbox')$q$, s);
+    PERFORM setval(format('%s.mailboxformat_id', s)::regclass, 3);
+    created := created || ARRAY[['SEQUENCE', 'mailboxformat_id'], ['TABLE', 'mailboxformat']];
+
+    -- 5. maillocation: the name becomes a directory, every location is a
+    --    maildir (fid 1, a constant default: no rewrite), room for extra
+    --    options; the directory no longer has to be unique.
+    EXECUTE format($q$
+        ALTER TABLE %1$s.maillocation
+            DROP CONSTRAINT ukey_maillocation,
+            ADD COLUMN fid bigint NOT NULL DEFAULT 1,
+            ADD COLUMN extra varchar(1024),
+            ADD CONSTRAINT fkey_maillocation_fid_mailboxformat FOREIGN KEY (fid)
+                REFERENCES %1$s.mailboxformat (fid)$q$, s);
+    EXECUTE format('ALTER TABLE %s.maillocation RENAME COLUMN maillocation TO directory', s);
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %s.maillocation', s) INTO n_locations;
+
+    -- 6. quotalimit: row 1 is (0, 0), "no limit"; nothing else migrates.
+    EXECUTE format('CREATE SEQUENCE %s.quotalimit_id', s);
+    EXECUTE format($q$
+        CREATE TABLE %1$s.quotalimit (
+            qid      bigint NOT NULL DEFAULT pg_catalog.nextval(%2$L::pg_catalog.regclass),
+            bytes    bigint NOT NULL,
+            messages integer NOT NULL DEFAULT 0,
+            CONSTRAINT pkey_quotalimit PRIMARY KEY (qid),
+            CONSTRAINT ukey_quotalimit UNIQUE (bytes, messages))$q$,
+        s, s || '.quotalimit_id');
+    EXECUTE format('INSERT INTO %s.quotalimit (qid, bytes, messages) VALUES (1, 0, 0)', s);
+    PERFORM setval(format('%s.quotalimit_id', s)::regclass, 1);
+    created := created || ARRAY[['SEQUENCE', 'quotalimit_id'], ['TABLE', 'quotalimit']];
+
+    -- 7. domain_data: every domain gets quota limit 1 and service set 1
+    --    (constant defaults: no rewrite) and a note.
+    EXECUTE format($q$
+        ALTER TABLE %1$s.domain_data
+            ADD COLUMN qid bigint NOT NULL DEFAULT 1,
+            ADD COLUMN ssid bigint NOT NULL DEFAULT 1,
+            ADD COLUMN note text,
+            ADD CONSTRAINT fkey_domain_data_qid_quotalimit FOREIGN KEY (qid)
+                REFERENCES %1$s.quotalimit (qid),
+            ADD CONSTRAINT fkey_domain_data_ssid_service_set FOREIGN KEY (ssid)
+                REFERENCES %1$s.service_set (ssid)$q$, s);
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %s.domain_data', s) INTO n_domains;
+
+    -- 8. users, structure: longer password hashes, NULL-able columns meaning
+    --    "inherit the domain's" (ssid, qid, tid), a note.  Catalog-only
+    --    changes: varchar widening and nullable columns do not rewrite.
+    EXECUTE format($q$
+        ALTER TABLE %1$s.users
+            ALTER COLUMN passwd TYPE varchar(270),
+            ALTER COLUMN tid DROP NOT NULL,
+            ALTER COLUMN tid DROP DEFAULT,
+            ADD COLUMN qid bigint,
+            ADD COLUMN ssid bigint,
+            ADD COLUMN note text,
+            ADD CONSTRAINT fkey_users_qid_quotalimit FOREIGN KEY (qid)
+                REFERENCES %1$s.quotalimit (qid)$q$, s);
+
+    -- 9. users, data, in one pass over the table: the service flags become
+    --    the ssid of their combination, and a tid equal to the domain's
+    --    becomes NULL (inherit), so every user keeps its services and its
+    --    effective transport.
+    EXECUTE format($q$
+        WITH changed AS (
+            UPDATE %1$s.users AS u
+               SET ssid = 1 + (NOT u.smtp)::integer + 2 * (NOT u.pop3)::integer
+                            + 4 * (NOT u.imap)::integer + 8 * (NOT u.%2$I)::integer,
+                   tid = CASE WHEN u.tid = d.tid THEN NULL ELSE u.tid END
+              FROM %1$s.domain_data AS d
+             WHERE d.gid = u.gid
+            RETURNING u.tid IS NULL AS inherits)
+        SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE inherits) FROM changed$q$,
+        s, src_sieve) INTO n_users, n_inherit;
+
+    -- 10. users: the flag columns go (no rewrite); the ssid foreign key.
+    EXECUTE format($q$
+        ALTER TABLE %1$s.users
+            DROP COLUMN smtp, DROP COLUMN pop3, DROP COLUMN imap, DROP COLUMN %2$I,
+            ADD CONSTRAINT fkey_users_ssid_service_set FOREIGN KEY (ssid)
+                REFERENCES %1$s.service_set (ssid)$q$, s, src_sieve);
+
+    -- 11. Dovecot's quota usage table and its merge trigger (variant).
+    IF target_dovecot = '1.2' THEN
+        EXECUTE format($q$
+            CREATE TABLE %1$s.userquota (
+                uid      bigint NOT NULL,
+                bytes    bigint NOT NULL DEFAULT 0,
+                messages integer NOT NULL DEFAULT 0,
+                CONSTRAINT pkey_userquota PRIMARY KEY (uid),
+                CONSTRAINT fkey_userquota_uid_users FOREIGN KEY (uid)
+                    REFERENCES %1$s.users (uid) ON DELETE CASCADE)$q$, s);
+        -- An insert for a uid that has a row adds to it.  The row is written
+        -- by INSERT ... ON CONFLICT from within the trigger, marked by a
+        -- negated (or NULL for 0) messages count, which the trigger undoes.
+        EXECUTE format($q$
+            CREATE FUNCTION %1$s.merge_userquota() RETURNS trigger
+            LANGUAGE plpgsql SECURITY INVOKER
+            AS $body$
+            BEGIN
+                IF NEW.messages IS NULL OR NEW.messages OPERATOR(pg_catalog.<) 0 THEN
+                    NEW.messages := COALESCE(OPERATOR(pg_catalog.-) NEW.messages, 0);
+                    RETURN NEW;
+                END IF;
+                IF NOT EXISTS (SELECT FROM %1$s.users u
+                                WHERE u.uid OPERATOR(pg_catalog.=) NEW.uid) THEN
+                    RETURN NULL;  -- no such account: nothing to count
+                END IF;
+                INSERT INTO %1$s.userquota AS q (uid, bytes, messages)
+                VALUES (NEW.uid, NEW.bytes,
+                        CASE WHEN NEW.messages OPERATOR(pg_catalog.=) 0 THEN NULL
+                             ELSE OPERATOR(pg_catalog.-) NEW.messages END)
+                ON CONFLICT (uid) DO UPDATE
+                   SET bytes = q.bytes OPERATOR(pg_catalog.+) EXCLUDED.bytes,
+                       messages = q.messages OPERATOR(pg_catalog.+) EXCLUDED.messages;
+                RETURN NULL;
+            END
+            $body$$q$, s);
+        EXECUTE format($q$CREATE TRIGGER mergeuserquota BEFORE INSERT ON %s.userquota
+                         FOR EACH ROW EXECUTE FUNCTION %s.merge_userquota()$q$, s, s);
+        created := created || ARRAY[['TABLE', 'userquota'], ['FUNCTION', 'merge_userquota()']];
+    ELSE
+        EXECUTE format($q$
+            CREATE TABLE %1$s.userquota_11 (
+                uid     bigint NOT NULL,
+                path    varchar(16) NOT NULL,
+                current bigint NOT NULL DEFAULT 0,
+                CONSTRAINT pkey_userquota_11 PRIMARY KEY (uid, path),
+                CONSTRAINT fkey_userquota_11_uid_users FOREIGN KEY (uid)
+                    REFERENCES %1$s.users (uid) ON DELETE CASCADE)$q$, s);
+        -- An insert for an existing (uid, path) adds to its current value.
+        EXECUTE format($q$
+            CREATE FUNCTION %1$s.merge_userquota_11() RETURNS trigger
+            LANGUAGE plpgsql SECURITY INVOKER
+            AS $body$
+            BEGIN
+                UPDATE %1$s.userquota_11 AS q
+                   SET current = q.current OPERATOR(pg_catalog.+) NEW.current
+                 WHERE q.uid OPERATOR(pg_catalog.=) NEW.uid
+                   AND q.path OPERATOR(pg_catalog.=) NEW.path;
+                IF FOUND THEN
+                    RETURN NULL;
+                END IF;
+                RETURN NEW;
+            END
+            $body$$q$, s);
+        EXECUTE format($q$CREATE TRIGGER mergeuserquota_11 BEFORE INSERT ON %s.userquota_11
+                         FOR EACH ROW EXECUTE FUNCTION %s.merge_userquota_11()$q$, s, s);
+        created := created || ARRAY[['TABLE', 'userquota_11'], ['FUNCTION', 'merge_userquota_11()']];
+    END IF;
+
+    -- 12. catchall: per-domain catch-all destinations (none yet).
+    EXECUTE format($q$
+        CREATE TABLE %1$s.catchall (
+            gid         bigint NOT NULL,
+            destination varchar(320) NOT NULL,
+            CONSTRAINT pkey_catchall PRIMARY KEY (gid, destination),
+            CONSTRAINT fkey_catchall_gid_domain_data FOREIGN KEY (gid)
+                REFERENCES %1$s.domain_data (gid))$q$, s);
+    created := created || ARRAY[['TABLE', 'catchall']];
+
+    -- 13. vmm_domain_info, 0.6 definition: per primary domain, the number of
+    --     accounts, alias addresses, relocated, alias domains and catch-alls.
+    EXECUTE format($q$
+        CREATE VIEW %1$s.vmm_domain_info AS
+        SELECT domain_data.gid, pg_catalog.count(users.uid) AS accounts,
+               (SELECT pg_catalog.count(DISTINCT alias.address) FROM %1$s.alias
+                 WHERE alias.gid = domain_data.gid) AS aliases,
+               (SELECT pg_catalog.count(relocated.gid) FROM %1$s.relocated
+                 WHERE relocated.gid = domain_data.gid) AS relocated,
+               (SELECT pg_catalog.count(domain_name.gid) FROM %1$s.domain_name
+                 WHERE domain_name.gid = domain_data.gid AND NOT domain_name.is_primary) AS aliasdomains,
+               (SELECT pg_catalog.count(catchall.gid) FROM %1$s.catchall
+                 WHERE catchall.gid = domain_data.gid) AS catchall
+          FROM %1$s.domain_data
+          LEFT JOIN %1$s.domain_name USING (gid)
+          LEFT JOIN %1$s.users USING (gid)
+         WHERE domain_name.is_primary
+         GROUP BY domain_data.gid$q$, s);
+    created := created || ARRAY[['VIEW', 'vmm_domain_info']];
+
+    -- 14. The 0.6 lookup types and functions (handed over by themselves).
+    PERFORM vmm_upgrade._create_lookups_0_6(mail_schema, target_dovecot);
+
+    -- 15. Hand everything else created here over to the mail system.
+    FOREACH obj SLICE 1 IN ARRAY created LOOP
+        PERFORM vmm_upgrade._hand_over(obj[1], s || '.' || obj[2], owner);
+    END LOOP;
+
+    RETURN jsonb_build_object(
+        'mail_schema', mail_schema,
+        'from_dovecot', source,
+        'to_dovecot', target_dovecot,
+        'lookups_replaced', lookups,
+        'users', n_users,
+        'users_transport_inherited', n_inherit,
+        'domains', n_domains,
+        'maillocations', n_locations);
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------
+-- Privileges for Postfix and Dovecot (replaces vmm's set-permissions.py)
+-- ---------------------------------------------------------------------------
+
+-- Grants SPEC's privilege sets on the 0.6 layout in <mail_schema>; dovecot or
+-- postfix may be NULL to leave that role alone.  First revokes every table
+-- privilege (and so every column privilege) the roles hold on vmm's tables and
+-- views, so the result is exactly SPEC's sets (Postfix never sees a password)
+-- whatever was granted before, and running it twice changes nothing.  The
+-- roles also get USAGE on the mail schema, without which no grant helps.
+-- Returns the statements it ran.
+CREATE FUNCTION vmm_upgrade._grant(mail_schema name, dovecot name, postfix name)
+RETURNS SETOF text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    s       text := quote_ident(mail_schema);
+    quota   text;
+    stmts   text[] := '{}';
+    stmt    text;
+    rel     text;
+    role    name;
+    vmm_relations CONSTANT text[] := ARRAY['alias', 'catchall', 'domain_data', 'domain_name',
+        'mailboxformat', 'maillocation', 'postfix_gid', 'quotalimit', 'relocated',
+        'service_set', 'transport', 'userquota', 'userquota_11', 'users', 'vmm_domain_info'];
+BEGIN
+    quota := CASE WHEN vmm_upgrade._has_relation(mail_schema, 'userquota') THEN 'userquota'
+                  WHEN vmm_upgrade._has_relation(mail_schema, 'userquota_11') THEN 'userquota_11' END;
+    IF quota IS NULL OR NOT vmm_upgrade._has_relation(mail_schema, 'service_set') THEN
+        RAISE EXCEPTION 'schema "%" does not hold a vmm 0.6 layout', mail_schema
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'See SELECT * FROM vmm_upgrade.detect_layout(); a 0.5.2 layout is upgraded by ALTER EXTENSION vmm_upgrade UPDATE.';
+    END IF;
+    FOREACH role IN ARRAY ARRAY[dovecot, postfix] LOOP
+        CONTINUE WHEN role IS NULL;
+        stmts := stmts || format('GRANT USAGE ON SCHEMA %s TO %I', s, role);
+        FOREACH rel IN ARRAY vmm_relations LOOP
+            IF vmm_upgrade._has_relation(mail_schema, rel) THEN
+                stmts := stmts || format('REVOKE ALL ON TABLE %s.%I FROM %I', s, rel, role);
+            END IF;
+        END LOOP;
+    END LOOP;
+    IF dovecot IS NOT NULL THEN
+        stmts := stmts || ARRAY[
+            format('GRANT SELECT ON TABLE %1$s.mailboxformat, %1$s.maillocation, %1$s.service_set, %1$s.quotalimit TO %2$I', s, dovecot),
+            format('GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE %s.%I TO %I', s, quota, dovecot),
+            format('GRANT SELECT (domaindir, gid, qid, ssid) ON TABLE %s.domain_data TO %I', s, dovecot),
+            format('GRANT SELECT (domainname, gid) ON TABLE %s.domain_name TO %I', s, dovecot),
+            format('GRANT SELECT (gid, local_part, mid, passwd, qid, ssid, uid) ON TABLE %s.users TO %I', s, dovecot)];
+    END IF;
+    IF postfix IS NOT NULL THEN
+        stmts := stmts || ARRAY[
+            format('GRANT SELECT ON TABLE %1$s.alias, %1$s.catchall, %1$s.postfix_gid, %1$s.relocated, %1$s.transport TO %2$I', s, postfix),
+            format('GRANT SELECT (domaindir, gid, tid) ON TABLE %s.domain_data TO %I', s, postfix),
+            format('GRANT SELECT (domainname, gid) ON TABLE %s.domain_name TO %I', s, postfix),
+            format('GRANT SELECT (directory, mid) ON TABLE %s.maillocation TO %I', s, postfix),
+            format('GRANT SELECT (gid, local_part, mid, tid, uid) ON TABLE %s.users TO %I', s, postfix)];
+    END IF;
+    FOREACH stmt IN ARRAY stmts LOOP
+        EXECUTE stmt;
+        RETURN NEXT stmt;
+    END LOOP;
+END
+$fn$;
+
+-- Public API: grant the Dovecot and Postfix database roles what they need
+-- on the 0.6 layout in the mail schema (GUC vmm_upgrade.schema, default
+-- public): SPEC's privilege sets, column-level where SPEC says so, nothing
+-- more.  Idempotent.  Both roles must exist.  Returns the statements it ran.
+--   SELECT * FROM vmm_upgrade.set_permissions('dovecot', 'postfix');
+CREATE FUNCTION vmm_upgrade.set_permissions(dovecot name DEFAULT 'dovecot', postfix name DEFAULT 'postfix')
+RETURNS SETOF text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    role name;
+BEGIN
+    IF dovecot IS NULL OR postfix IS NULL THEN
+        RAISE EXCEPTION 'vmm_upgrade.set_permissions needs the names of both roles, Dovecot''s and Postfix''s'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOREACH role IN ARRAY ARRAY[dovecot, postfix] LOOP
+        IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = role) THEN
+            RAISE EXCEPTION 'role "%" does not exist', role
+                USING ERRCODE = 'undefined_object',
+                      HINT = format('Create it first (CREATE ROLE %I LOGIN PASSWORD ...), or name the role that %s connects as.',
+                                    role, CASE role WHEN dovecot THEN 'Dovecot' ELSE 'Postfix' END);
+        END IF;
+    END LOOP;
+    RETURN QUERY SELECT * FROM vmm_upgrade._grant(vmm_upgrade.mail_schema(), dovecot, postfix);
+END
+$fn$;
+
+-- Used by the update script: grants to the roles named by the GUCs
+-- vmm_upgrade.dovecot_role and vmm_upgrade.postfix_role (defaults dovecot,
+-- postfix) those of them that exist; for a missing one, a WARNING says what
+-- to run once it exists.  Returns {"dovecot": name|null, "postfix": name|null}
+-- (the roles granted).
+CREATE FUNCTION vmm_upgrade._grant_configured_roles(mail_schema name)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    dovecot name := coalesce(nullif(current_setting('vmm_upgrade.dovecot_role', true), ''), 'dovecot');
+    postfix name := coalesce(nullif(current_setting('vmm_upgrade.postfix_role', true), ''), 'postfix');
+    have_dovecot boolean := EXISTS (SELECT FROM pg_roles r WHERE r.rolname = dovecot);
+    have_postfix boolean := EXISTS (SELECT FROM pg_roles r WHERE r.rolname = postfix);
+    missing text;
+BEGIN
+    PERFORM FROM vmm_upgrade._grant(mail_schema,
+                                    CASE WHEN have_dovecot THEN dovecot END,
+                                    CASE WHEN have_postfix THEN postfix END);
+    IF NOT (have_dovecot AND have_postfix) THEN
+        missing := concat_ws(' and ',
+                             CASE WHEN NOT have_dovecot THEN format('Dovecot role "%s"', dovecot) END,
+                             CASE WHEN NOT have_postfix THEN format('Postfix role "%s"', postfix) END);
+        RAISE WARNING 'vmm_upgrade: % does not exist: it has been granted nothing', missing
+            USING DETAIL = 'The roles are named by the settings vmm_upgrade.dovecot_role and vmm_upgrade.postfix_role (defaults dovecot and postfix).',
+                  HINT = format('Create the role(s), then run: SELECT * FROM vmm_upgrade.set_permissions(%L, %L);',
+                                dovecot, postfix);
+    END IF;
+    RETURN jsonb_build_object('dovecot', CASE WHEN have_dovecot THEN dovecot END,
+                              'postfix', CASE WHEN have_postfix THEN postfix END);
+END
+$fn$;
