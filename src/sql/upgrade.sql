@@ -31,20 +31,20 @@ BEGIN ATOMIC
        AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p']::pg_catalog."char"[]);
 END;
 
--- Does <mail_schema>.<relname> exist (any relation kind)?
-CREATE FUNCTION vmm_upgrade._has_relation(mail_schema name, relname name)
+-- Does <mail_schema>.<rel> exist (any relation kind)?
+CREATE FUNCTION vmm_upgrade._has_relation(mail_schema name, rel name)
 RETURNS boolean
 LANGUAGE sql STABLE STRICT
 BEGIN ATOMIC
     SELECT EXISTS (SELECT FROM pg_catalog.pg_class c
                      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
                     WHERE n.nspname OPERATOR(pg_catalog.=) mail_schema
-                      AND c.relname OPERATOR(pg_catalog.=) relname);
+                      AND c.relname OPERATOR(pg_catalog.=) rel);
 END;
 
 -- Which Dovecot variant a layout has: '1.2' when the service flag is "sieve",
 -- '1.1' when it is "managesieve" (in users for 0.5.2, service_set for 0.6).
-CREATE FUNCTION vmm_upgrade._variant_of(mail_schema name, relname name)
+CREATE FUNCTION vmm_upgrade._variant_of(mail_schema name, rel name)
 RETURNS text
 LANGUAGE sql STABLE STRICT
 BEGIN ATOMIC
@@ -55,7 +55,7 @@ BEGIN ATOMIC
       JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid
       JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
      WHERE n.nspname OPERATOR(pg_catalog.=) mail_schema
-       AND c.relname OPERATOR(pg_catalog.=) relname
+       AND c.relname OPERATOR(pg_catalog.=) rel
        AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
 END;
 
@@ -894,5 +894,43 @@ BEGIN
     END IF;
     RETURN jsonb_build_object('dovecot', CASE WHEN have_dovecot THEN dovecot END,
                               'postfix', CASE WHEN have_postfix THEN postfix END);
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------
+-- What the DBA must do after the update
+-- ---------------------------------------------------------------------------
+
+-- The WARNINGs that end the update: the 0.5.2 views are gone, so Postfix and
+-- Dovecot must be switched to the 0.6 lookup functions before they start
+-- again.  The queries name the functions with the mail schema unless it is
+-- public.
+CREATE FUNCTION vmm_upgrade._warn_next_steps(mail_schema name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    p text := CASE WHEN mail_schema = 'public' THEN '' ELSE quote_ident(mail_schema) || '.' END;
+BEGIN
+    RAISE WARNING 'vmm_upgrade: schema "%" now holds the vmm 0.6 layout; the 0.5.2 views are gone: change the Postfix maps before starting Postfix', mail_schema
+        USING DETAIL = concat_ws(E'\n',
+            'In the pgsql-*.cf files (hosts, user, password and dbname stay):',
+            format('  pgsql-virtual_mailbox_maps.cf: query = SELECT maildir FROM %spostfix_virtual_mailbox_map(''%%u'', ''%%d'')', p),
+            format('  pgsql-virtual_uid_maps.cf:     query = SELECT uid FROM %spostfix_virtual_uid_map(''%%u'', ''%%d'')', p),
+            format('  pgsql-virtual_alias_maps.cf:   query = SELECT destination FROM %spostfix_virtual_alias_map(''%%u'', ''%%d'')', p),
+            format('  pgsql-relocated_maps.cf:       query = SELECT destination FROM %spostfix_relocated_map(''%%u'', ''%%d'')', p),
+            format('  pgsql-transport.cf, renamed pgsql-transport_maps.cf (and in main.cf): query = SELECT transport FROM %spostfix_transport_map(''%%u'', ''%%d'')', p),
+            format('  pgsql-smtpd_sender_login_maps.cf: query = SELECT login FROM %spostfix_smtpd_sender_login_map(''%%u'', ''%%d'')', p),
+            '  pgsql-virtual_gid_maps.cf and pgsql-virtual_mailbox_domains.cf keep querying postfix_gid.'),
+              HINT = 'Then run "postfix reload" (or start Postfix).';
+    RAISE WARNING 'vmm_upgrade: change the Dovecot SQL queries before starting Dovecot'
+        USING DETAIL = concat_ws(E'\n',
+            'In dovecot-sql.conf(.ext):',
+            format('  password_query = SELECT userid AS "user", password FROM %sdovecotpassword(''%%Ln'', ''%%Ld'') WHERE %%Ls', p),
+            format('  user_query = SELECT home, uid, gid, mail FROM %sdovecotuser(''%%Ln'', ''%%Ld'')', p),
+            format('  (with the quota plugin: user_query = SELECT home, uid, gid, mail, quota_rule FROM %sdovecotquotauser(''%%Ln'', ''%%Ld''))', p),
+            'The mail field now carries the mailbox format itself (maildir:~/Maildir): drop any ''maildir:'' prefix from user_query.'),
+              HINT = 'Also update vmm.cfg for vmm 0.6, then start Dovecot and Postfix.';
 END
 $fn$;

@@ -1,0 +1,82 @@
+-- vmm_upgrade--0.5.2--0.6.sql: ALTER EXTENSION vmm_upgrade UPDATE [TO '0.6']
+--
+-- Upgrades the vmm mail database from layout 0.5.2 to 0.6, replacing vmm's
+-- upgrade notes (stop services, back up, run update_tables_0.5.x-0.6*.pgsql,
+-- run set-permissions.py, change the Postfix and Dovecot queries, start the
+-- services).  The steps below are those notes, in order, as one transaction:
+-- if any step fails, nothing at all has changed.  The work is done by the
+-- functions of src/sql/upgrade.sql; this script only says what happens when.
+--
+-- Settings read (all optional):
+--   vmm_upgrade.schema           the mail schema (default public)
+--   vmm_upgrade.dovecot_version  the Dovecot that will read the database,
+--                                e.g. 2.3.19; >= 1.2 gives the 1.2 variant
+--                                (default: keep the variant the database has)
+--   vmm_upgrade.dovecot_role     the role Dovecot connects as (default dovecot)
+--   vmm_upgrade.postfix_role     the role Postfix connects as (default postfix)
+
+\echo Use "ALTER EXTENSION vmm_upgrade UPDATE" to load this file. \quit
+
+-- Step 0. Resolve every name through pg_catalog first and nothing from the
+-- mail schema: the script runs as superuser over a schema others may write.
+-- Every mail object below is named with its schema by the functions called.
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+-- Step 1. Preflight: the mail schema must hold exactly the 0.5.2 layout
+-- (either Dovecot variant, with or without the optional lookups).  Anything
+-- else (0.6 already, a half-applied upgrade, a dropped column, ...) is an
+-- ERROR listing the deviations, and nothing is changed.  The target variant
+-- is checked here too, so a wrong vmm_upgrade.dovecot_version stops us now.
+SELECT vmm_upgrade.require_layout('0.5.2', NULL, vmm_upgrade.mail_schema(),
+                                  'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6'' (preflight)');
+SELECT vmm_upgrade._target_dovecot(d.dovecot)
+  FROM vmm_upgrade.detect_layout(vmm_upgrade.mail_schema()) AS d;
+
+-- Step 2. Update the tables (vmm's update_tables_0.5.x-0.6*.pgsql): service
+-- flags become service sets, transports equal to the domain's are inherited,
+-- maillocation becomes directory + mailbox format, quota limits, catch-all,
+-- notes, the 0.5.2 views and optional lookups replaced by the 0.6 types and
+-- lookup functions; a Dovecot < 1.2 database moves to the 1.2 variant in the
+-- same step when vmm_upgrade.dovecot_version says so.  Everything created is
+-- owned by the owner of users and belongs to the mail system, not to this
+-- extension.  What was done is kept for step 5.
+SELECT pg_catalog.set_config('vmm_upgrade_run.result',
+           vmm_upgrade._upgrade_0_5_2_to_0_6(d.mail_schema, vmm_upgrade._target_dovecot(d.dovecot))::text,
+           true)
+  FROM vmm_upgrade.detect_layout(vmm_upgrade.mail_schema()) AS d;
+
+-- Step 3. Set permissions (vmm's set-permissions.py): the roles named by
+-- vmm_upgrade.dovecot_role / vmm_upgrade.postfix_role get exactly what they
+-- need, column by column; Postfix never sees a password.  A role that does
+-- not exist gets a WARNING saying what to run once it does.
+SELECT pg_catalog.set_config('vmm_upgrade_run.result',
+           (pg_catalog.current_setting('vmm_upgrade_run.result')::pg_catalog.jsonb
+            OPERATOR(pg_catalog.||)
+            pg_catalog.jsonb_build_object('granted',
+                vmm_upgrade._grant_configured_roles(vmm_upgrade.mail_schema())))::text,
+           true);
+
+-- Step 4. Postflight: the result must be exactly the 0.6 layout of the
+-- target variant, or the whole update is rolled back.
+SELECT vmm_upgrade.require_layout('0.6',
+           pg_catalog.current_setting('vmm_upgrade_run.result')::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'to_dovecot',
+           vmm_upgrade.mail_schema(),
+           'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6'' (postflight)');
+
+-- Step 5. Record the step in vmm_upgrade.history (kept by pg_dump).
+INSERT INTO vmm_upgrade.history (mail_schema, from_version, to_version, from_dovecot, to_dovecot,
+                                 started_at, duration, users_changed, domains_changed,
+                                 performed_by, details)
+SELECT r OPERATOR(pg_catalog.->>) 'mail_schema', '0.5.2', '0.6',
+       r OPERATOR(pg_catalog.->>) 'from_dovecot', r OPERATOR(pg_catalog.->>) 'to_dovecot',
+       pg_catalog.statement_timestamp(),
+       pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) pg_catalog.statement_timestamp(),
+       (r OPERATOR(pg_catalog.->>) 'users')::pg_catalog.int8,
+       (r OPERATOR(pg_catalog.->>) 'domains')::pg_catalog.int8,
+       session_user,
+       r OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('step', 'update')
+  FROM (SELECT pg_catalog.current_setting('vmm_upgrade_run.result')::pg_catalog.jsonb AS r) AS run;
+
+-- Step 6. Tell the DBA what is left: Postfix and Dovecot must switch to the
+-- 0.6 queries before the services start again.
+SELECT vmm_upgrade._warn_next_steps(vmm_upgrade.mail_schema());
