@@ -22,14 +22,15 @@ BEGIN
 	                  E'\n' ORDER BY c.relname)
 	  INTO acc
 	  FROM pg_class c WHERE c.relnamespace = s::regnamespace;
-	acc := coalesce(acc, '') || coalesce((SELECT string_agg(format('%s %s', conname, pg_get_constraintdef(oid)), E'\n' ORDER BY conname)
+	acc := coalesce(acc, '') || coalesce((SELECT string_agg(format('%s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid)), E'\n' ORDER BY conrelid::regclass::text, conname)
 	                                        FROM pg_constraint WHERE connamespace = s::regnamespace), '');
 	acc := acc || coalesce((SELECT string_agg(format('%s(%s) %s %s %s', proname, pg_get_function_identity_arguments(oid),
-	                                                 proowner::regrole, proacl, md5(prosrc)), E'\n' ORDER BY 1)
+	                                                 proowner::regrole, proacl, md5(prosrc)), E'\n'
+	                                                 ORDER BY proname, pg_get_function_identity_arguments(oid))
 	                          FROM pg_proc WHERE pronamespace = s::regnamespace), '');
-	acc := acc || coalesce((SELECT string_agg(format('%s %s', typname, typowner::regrole), E'\n' ORDER BY 1)
+	acc := acc || coalesce((SELECT string_agg(format('%s %s', typname, typowner::regrole), E'\n' ORDER BY typname)
 	                          FROM pg_type WHERE typnamespace = s::regnamespace), '');
-	acc := acc || coalesce((SELECT string_agg(tgname || ' ' || tgenabled::text, E'\n' ORDER BY 1)
+	acc := acc || coalesce((SELECT string_agg(tgname || ' ' || tgenabled::text, E'\n' ORDER BY c.relname, tgname)
 	                          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
 	                         WHERE c.relnamespace = s::regnamespace), '');
 	FOR r IN SELECT c.relname, c.relkind FROM pg_class c
