@@ -1,0 +1,1011 @@
+/*-------------------------------------------------------------------------
+ *
+ * vmm-cfg-upgrade.c
+ *	  Command line front end of vmm-cfg-upgrade: upgrades vmm.cfg from
+ *	  vmm 0.5.2 to 0.6 and rewrites the Postfix and Dovecot SQL queries
+ *	  from vmm 0.5.2's views to vmm 0.6's functions.
+ *
+ * This file does everything that touches the system: option parsing,
+ * finding vmm.cfg like vmm does, asking "dovecot --version", and writing
+ * files safely.  All files are read and rewritten in memory first; only
+ * when every one of them is fine are they written, each through a
+ * temporary file in its own directory (fsync, keep mode and owner,
+ * rename), after a backup copy FILE.bak.<UTC timestamp>.  Any error
+ * before the renames leaves every file as it was.
+ *
+ * src/cfg/vmm-cfg-upgrade.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#define _XOPEN_SOURCE 700
+
+#include "cfg_upgrade.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG "vmm-cfg-upgrade"
+
+/* one file we read and may write */
+typedef struct Job
+{
+	char	   *path;			/* as the user named it (for messages) */
+	char	   *real;			/* symlinks resolved: the file we replace */
+	char	   *old;			/* its content */
+	size_t		oldlen;
+	struct stat st;
+	Rewrite		rw;
+	const char *kind;			/* "vmm.cfg", "postfix", "dovecot" */
+	int			generation;
+	char	   *tmp;			/* temporary file, while committing */
+	char	   *bak;			/* backup file, once written */
+	int			renamed;
+} Job;
+
+typedef struct Options
+{
+	const char *config;
+	const char *dovecot_version;
+	const char *doveadm;
+	const char *postfix_dir;
+	const char *dovecot_sql;
+	int			quota;
+	int			no_vmm_cfg;
+	int			no_backup;
+	int			dry_run;
+	int			check;
+	int			quiet;
+} Options;
+
+/* what the Dovecot probe found, for the report */
+typedef struct ProbeInfo
+{
+	char		path[PATH_MAX];
+	int			used;
+} ProbeInfo;
+
+static Job *jobs = NULL;
+static size_t njobs = 0;
+
+/* Print the --help text. */
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+			"Usage: " PROG " [OPTION]... [VMM.CFG]\n"
+			"Upgrade vmm.cfg from vmm 0.5.2 to 0.6 and the Postfix/Dovecot SQL queries\n"
+			"from vmm 0.5.2's views to vmm 0.6's functions.\n"
+			"\n"
+			"  -c, --config FILE          vmm.cfg to upgrade (default: the first of\n"
+			"                             /root/vmm.cfg, /usr/local/etc/vmm.cfg, /etc/vmm.cfg)\n"
+			"      --no-vmm-cfg           leave vmm.cfg alone, only rewrite queries\n"
+			"      --dovecot-version VER  Dovecot version for misc.dovecot_version\n"
+			"                             (default: \"dovecot --version\", else dovecotvers)\n"
+			"      --doveadm PATH         doveadm for bin.dovecotpw with Dovecot 2\n"
+			"                             (default /usr/bin/doveadm)\n"
+			"      --postfix-dir DIR      rewrite the query of DIR/pgsql-*.cf\n"
+			"      --dovecot-sql FILE     rewrite password_query and user_query of FILE\n"
+			"      --quota                user_query with quota_rule (dovecotquotauser)\n"
+			"  -n, --dry-run              print a unified diff, change nothing\n"
+			"      --check                exit 1 if something needs changing, else 0\n"
+			"      --no-backup            do not keep FILE.bak.<timestamp> copies\n"
+			"  -q, --quiet                print errors only\n"
+			"  -h, --help                 show this help and exit\n"
+			"  -V, --version              show the version and exit\n"
+			"\n"
+			"Exit status: 0 done or nothing to do; 1 error (malformed line: FILE:LINE:\n"
+			"reason), or with --check: something needs changing; 2 a file or directory\n"
+			"is missing; 3 not a vmm.cfg of a known generation; 64 bad usage.\n"
+			"See vmm-cfg-upgrade(1).\n");
+}
+
+/* Report a usage error and exit. */
+static void
+usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, PROG ": %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+	fprintf(stderr, "Try '" PROG " --help'.\n");
+	exit(CFG_EXIT_USAGE);
+}
+
+/*
+ * Match a long option with its argument, as "--name VALUE" or
+ * "--name=VALUE".  Returns 1 and sets *val when argv[*i] is that option.
+ */
+static int
+opt_arg(int argc, char **argv, int *i, const char *name, const char **val)
+{
+	const char *a = argv[*i];
+	size_t		n = strlen(name);
+
+	if (strncmp(a, name, n) != 0)
+		return 0;
+	if (a[n] == '=')
+	{
+		*val = a + n + 1;
+		return 1;
+	}
+	if (a[n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		usage_error("option needs an argument", name);
+	*val = argv[++*i];
+	return 1;
+}
+
+/* Parse the command line (getopt_long is not in C99 or POSIX). */
+static void
+parse_args(int argc, char **argv, Options *o)
+{
+	int			i;
+	int			no_more_opts = 0;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++)
+	{
+		const char *a = argv[i];
+		const char *v;
+
+		if (no_more_opts || a[0] != '-' || a[1] == '\0')
+		{
+			if (o->config)
+				usage_error("more than one vmm.cfg given", a);
+			o->config = a;
+		}
+		else if (strcmp(a, "--") == 0)
+			no_more_opts = 1;
+		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+		{
+			usage(stdout);
+			exit(CFG_EXIT_OK);
+		}
+		else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0)
+		{
+			printf(PROG " " CFG_UPGRADE_VERSION "\n");
+			exit(CFG_EXIT_OK);
+		}
+		else if (strcmp(a, "-c") == 0)
+		{
+			if (i + 1 >= argc)
+				usage_error("option needs an argument", a);
+			if (o->config)
+				usage_error("more than one vmm.cfg given", argv[i + 1]);
+			o->config = argv[++i];
+		}
+		else if (opt_arg(argc, argv, &i, "--config", &v))
+		{
+			if (o->config)
+				usage_error("more than one vmm.cfg given", v);
+			o->config = v;
+		}
+		else if (opt_arg(argc, argv, &i, "--dovecot-version", &v))
+			o->dovecot_version = v;
+		else if (opt_arg(argc, argv, &i, "--doveadm", &v))
+			o->doveadm = v;
+		else if (opt_arg(argc, argv, &i, "--postfix-dir", &v))
+			o->postfix_dir = v;
+		else if (opt_arg(argc, argv, &i, "--dovecot-sql", &v))
+			o->dovecot_sql = v;
+		else if (strcmp(a, "--quota") == 0)
+			o->quota = 1;
+		else if (strcmp(a, "--no-vmm-cfg") == 0)
+			o->no_vmm_cfg = 1;
+		else if (strcmp(a, "--no-backup") == 0)
+			o->no_backup = 1;
+		else if (strcmp(a, "-n") == 0 || strcmp(a, "--dry-run") == 0)
+			o->dry_run = 1;
+		else if (strcmp(a, "--check") == 0)
+			o->check = 1;
+		else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
+			o->quiet = 1;
+		else
+			usage_error("unknown option", a);
+	}
+	if (o->dovecot_version &&
+		!cfg_version_ok(o->dovecot_version, strlen(o->dovecot_version)))
+		usage_error("not a Dovecot version vmm 0.6 understands (like 1.2.11, 2.0.21, 2.1.rc3)",
+					o->dovecot_version);
+	if (o->doveadm && o->doveadm[0] != '/')
+		usage_error("--doveadm needs an absolute path", o->doveadm);
+	if (o->no_vmm_cfg && o->config)
+		usage_error("--no-vmm-cfg and a vmm.cfg exclude each other", o->config);
+	if (o->no_vmm_cfg && !o->postfix_dir && !o->dovecot_sql)
+		usage_error("nothing to do", "--no-vmm-cfg without --postfix-dir or --dovecot-sql");
+}
+
+/* Join a directory and a file name into a new string. */
+static char *
+path_join(const char *dir, const char *name)
+{
+	StrBuf		sb;
+
+	sb_init(&sb);
+	sb_puts(&sb, dir);
+	if (sb.len == 0 || sb.data[sb.len - 1] != '/')
+		sb_puts(&sb, "/");
+	sb_puts(&sb, name);
+	return sb.data;
+}
+
+/*
+ * Find vmm.cfg the way vmm does: the first regular file vmm.cfg in
+ * /root, /usr/local/etc, /etc.  VMM_CFG_SEARCH_DIRS (colon-separated)
+ * replaces that list, for tests.
+ */
+static char *
+find_vmm_cfg(CfgError *err)
+{
+	const char *dirs = getenv("VMM_CFG_SEARCH_DIRS");
+	char	   *copy,
+			   *p,
+			   *save = NULL;
+
+	if (dirs == NULL)
+		dirs = "/root:/usr/local/etc:/etc";
+	copy = cfg_strndup(dirs, strlen(dirs));
+	for (p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save))
+	{
+		char	   *cand = path_join(p, "vmm.cfg");
+		struct stat st;
+
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode))
+		{
+			free(copy);
+			return cand;
+		}
+		free(cand);
+	}
+	free(copy);
+	cfg_set_error(err, CFG_EXIT_MISSING, "vmm.cfg", 0,
+				  "not found in %s", dirs);
+	return NULL;
+}
+
+/*
+ * Read a whole regular file into a new job.  A missing file is exit 2;
+ * anything else that stops us reading it is exit 1.
+ */
+static Job *
+read_job(const char *path, const char *kind, CfgError *err)
+{
+	Job		   *j;
+	int			fd;
+	char	   *real;
+	size_t		got = 0;
+
+	real = realpath(path, NULL);
+	if (real == NULL)
+	{
+		cfg_set_error(err, errno == ENOENT ? CFG_EXIT_MISSING : CFG_EXIT_ERROR,
+					  path, 0, "%s", strerror(errno));
+		return NULL;
+	}
+	fd = open(real, O_RDONLY);
+	if (fd < 0)
+	{
+		cfg_set_error(err, errno == ENOENT ? CFG_EXIT_MISSING : CFG_EXIT_ERROR,
+					  path, 0, "%s", strerror(errno));
+		free(real);
+		return NULL;
+	}
+	jobs = cfg_realloc(jobs, (njobs + 1) * sizeof(Job));
+	j = &jobs[njobs];
+	memset(j, 0, sizeof(*j));
+	if (fstat(fd, &j->st) != 0 || !S_ISREG(j->st.st_mode))
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, path, 0, "not a regular file");
+		close(fd);
+		free(real);
+		return NULL;
+	}
+	if (j->st.st_size > CFG_MAX_FILE_SIZE)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, path, 0,
+					  "larger than %d bytes, surely not a configuration file",
+					  CFG_MAX_FILE_SIZE);
+		close(fd);
+		free(real);
+		return NULL;
+	}
+	j->old = cfg_malloc((size_t) j->st.st_size + 1);
+	for (;;)
+	{
+		ssize_t		r;
+
+		if (got == (size_t) j->st.st_size + 1)
+		{
+			cfg_set_error(err, CFG_EXIT_ERROR, path, 0,
+						  "grew while being read");
+			close(fd);
+			free(real);
+			free(j->old);
+			return NULL;
+		}
+		r = read(fd, j->old + got, (size_t) j->st.st_size + 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+		{
+			cfg_set_error(err, CFG_EXIT_ERROR, path, 0, "%s",
+						  strerror(errno));
+			close(fd);
+			free(real);
+			free(j->old);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		got += (size_t) r;
+	}
+	close(fd);
+	j->oldlen = got;
+	j->path = cfg_strndup(path, strlen(path));
+	j->real = real;
+	j->kind = kind;
+	rewrite_init(&j->rw);
+	njobs++;
+	return j;
+}
+
+/*
+ * Locate the dovecot binary: VMM_CFG_DOVECOT if set (empty: treat Dovecot
+ * as not installed), else PATH and the usual sbin directories.
+ */
+static int
+find_dovecot(char *out, size_t outsize)
+{
+	const char *env = getenv("VMM_CFG_DOVECOT");
+	const char *path = getenv("PATH");
+	StrBuf		dirs;
+	char	   *p,
+			   *save = NULL;
+	int			found = 0;
+
+	if (env != NULL)
+	{
+		if (env[0] == '\0' || access(env, X_OK) != 0)
+			return 0;
+		snprintf(out, outsize, "%s", env);
+		return 1;
+	}
+	sb_init(&dirs);
+	sb_puts(&dirs, path ? path : "/usr/bin:/bin");
+	sb_puts(&dirs, ":/usr/sbin:/usr/local/sbin:/sbin");
+	for (p = strtok_r(dirs.data, ":", &save); p && !found;
+		 p = strtok_r(NULL, ":", &save))
+	{
+		struct stat st;
+
+		if (p[0] == '\0')
+			continue;
+		snprintf(out, outsize, "%s/dovecot", p);
+		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+			access(out, X_OK) == 0)
+			found = 1;
+	}
+	sb_free(&dirs);
+	return found;
+}
+
+/*
+ * UpgradeOpts.probe: run "dovecot --version" (no shell) and take its
+ * first word.  Dovecot 2.3 prints four parts (2.3.19.1), which vmm 0.6
+ * rejects, so a fourth part is cut off with a note.  Returns 1 with the
+ * version, 0 when Dovecot is not installed, -1 on failure.
+ */
+static int
+probe_dovecot(void *ctx, char *buf, size_t bufsize, CfgError *err)
+{
+	ProbeInfo  *pi = ctx;
+	int			fds[2],
+				status;
+	pid_t		pid;
+	char		outbuf[512];
+	size_t		got = 0,
+				a,
+				b;
+
+	if (!find_dovecot(pi->path, sizeof(pi->path)))
+		return 0;
+	if (pipe(fds) != 0)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, pi->path, 0, "pipe: %s",
+					  strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, pi->path, 0, "fork: %s",
+					  strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0)
+	{
+		int			devnull = open("/dev/null", O_RDWR);
+		char	   *args[3];
+
+		args[0] = pi->path;
+		args[1] = (char *) "--version";
+		args[2] = NULL;
+		dup2(fds[1], 1);
+		if (devnull >= 0)
+		{
+			dup2(devnull, 0);
+			dup2(devnull, 2);
+		}
+		close(fds[0]);
+		close(fds[1]);
+		execv(pi->path, args);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;)
+	{
+		ssize_t		r = read(fds[0], outbuf + got, sizeof(outbuf) - 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t) r;
+		if (got == sizeof(outbuf) - 1)
+			break;
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+		{
+			status = -1;
+			break;
+		}
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, pi->path, 0,
+					  "\"dovecot --version\" failed; give --dovecot-version");
+		return -1;
+	}
+	outbuf[got] = '\0';
+	for (a = 0; a < got && strchr(" \t\r\n", outbuf[a]); a++)
+		;
+	for (b = a; b < got && !strchr(" \t\r\n", outbuf[b]); b++)
+		;
+	if (!cfg_version_ok(outbuf + a, b - a))
+	{
+		/* a.b.c.d: keep a.b.c if that is a version vmm understands */
+		const char *dot = NULL;
+		size_t		k,
+					dots = 0;
+
+		for (k = a; k < b; k++)
+			if (outbuf[k] == '.' && ++dots == 3)
+				dot = outbuf + k;
+		if (dot == NULL || !cfg_version_ok(outbuf + a, (size_t) (dot - outbuf) - a))
+		{
+			cfg_set_error(err, CFG_EXIT_ERROR, pi->path, 0,
+						  "\"dovecot --version\" printed \"%.*s\", not a version vmm 0.6 understands; give --dovecot-version",
+						  (int) (b - a > 60 ? 60 : b - a), outbuf + a);
+			return -1;
+		}
+		fprintf(stderr, PROG ": note: Dovecot says %.*s; vmm 0.6 takes three parts, so %.*s\n",
+				(int) (b - a), outbuf + a,
+				(int) ((size_t) (dot - outbuf) - a), outbuf + a);
+		b = (size_t) (dot - outbuf);
+	}
+	if (b - a >= bufsize)
+		b = a + bufsize - 1;
+	memcpy(buf, outbuf + a, b - a);
+	buf[b - a] = '\0';
+	pi->used = 1;
+	return 1;
+}
+
+/* Write all of buf to fd, retrying short writes. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0)
+	{
+		ssize_t		w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		len -= (size_t) w;
+	}
+	return 0;
+}
+
+/*
+ * Give fd the mode and owner of st.  fchown may be refused to a non-root
+ * user; that is only an error if the owner would then differ.
+ */
+static int
+keep_mode_owner(int fd, const struct stat *st)
+{
+	struct stat now;
+
+	if (fchmod(fd, st->st_mode & 07777) != 0)
+		return -1;
+	if (fchown(fd, st->st_uid, st->st_gid) != 0)
+	{
+		if (fstat(fd, &now) != 0 || now.st_uid != st->st_uid ||
+			now.st_gid != st->st_gid)
+			return -1;
+		/* chown may have dropped set-id bits; reapply the mode */
+		if (fchmod(fd, st->st_mode & 07777) != 0)
+			return -1;
+	}
+	else if (fchmod(fd, st->st_mode & 07777) != 0)
+		return -1;
+	return 0;
+}
+
+/* The directory part of a path (a new string). */
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return cfg_strndup(".", 1);
+	if (slash == path)
+		return cfg_strndup("/", 1);
+	return cfg_strndup(path, (size_t) (slash - path));
+}
+
+/* Write the new content of a job into a temporary file next to it. */
+static int
+write_temp(Job *j, CfgError *err)
+{
+	char	   *dir = dir_of(j->real);
+	const char *base = strrchr(j->real, '/');
+	StrBuf		sb;
+	int			fd;
+
+	base = base ? base + 1 : j->real;
+	sb_init(&sb);
+	sb_printf(&sb, "%s/.%s.vmm-cfg-upgrade.XXXXXX", dir, base);
+	free(dir);
+	fd = mkstemp(sb.data);
+	if (fd < 0)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, j->path, 0,
+					  "cannot create a temporary file in its directory: %s",
+					  strerror(errno));
+		sb_free(&sb);
+		return -1;
+	}
+	j->tmp = sb.data;
+	if (write_all(fd, j->rw.out.data ? j->rw.out.data : "", j->rw.out.len) != 0 ||
+		keep_mode_owner(fd, &j->st) != 0 || fsync(fd) != 0)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, j->path, 0,
+					  "cannot write %s (or keep its mode and owner): %s",
+					  j->tmp, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (close(fd) != 0)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, j->path, 0, "cannot write %s: %s",
+					  j->tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Save the original content as FILE.bak.<stamp> (FILE.bak.<stamp>.N if
+ * that exists), with the original's mode, owner and times.
+ */
+static int
+write_backup(Job *j, const char *stamp, CfgError *err)
+{
+	StrBuf		sb;
+	int			fd = -1,
+				n;
+	struct timespec times[2];
+
+	sb_init(&sb);
+	for (n = 0; n < 100; n++)
+	{
+		sb.len = 0;
+		if (n == 0)
+			sb_printf(&sb, "%s.bak.%s", j->real, stamp);
+		else
+			sb_printf(&sb, "%s.bak.%s.%d", j->real, stamp, n);
+		fd = open(sb.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, j->path, 0,
+					  "cannot create backup %s: %s", sb.data, strerror(errno));
+		sb_free(&sb);
+		return -1;
+	}
+	j->bak = sb.data;
+	times[0] = j->st.st_atim;
+	times[1] = j->st.st_mtim;
+	if (write_all(fd, j->old, j->oldlen) != 0 ||
+		keep_mode_owner(fd, &j->st) != 0 || futimens(fd, times) != 0 ||
+		fsync(fd) != 0)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, j->path, 0,
+					  "cannot write backup %s: %s", j->bak, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (close(fd) != 0)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, j->path, 0,
+					  "cannot write backup %s: %s", j->bak, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* fsync a file's directory so that the rename itself is durable. */
+static void
+sync_dir(const char *path)
+{
+	char	   *dir = dir_of(path);
+	int			fd = open(dir, O_RDONLY);
+
+	if (fd >= 0)
+	{
+		(void) fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+/* Has the file changed since we read it (another writer)? */
+static int
+changed_since_read(const Job *j)
+{
+	struct stat st;
+
+	if (stat(j->real, &st) != 0)
+		return 1;
+	return st.st_ino != j->st.st_ino || st.st_dev != j->st.st_dev ||
+		st.st_size != j->st.st_size ||
+		st.st_mtim.tv_sec != j->st.st_mtim.tv_sec ||
+		st.st_mtim.tv_nsec != j->st.st_mtim.tv_nsec;
+}
+
+/*
+ * Put an already replaced file back to its old content (best effort,
+ * through a temporary file again), when a later rename fails.
+ */
+static void
+restore_job(Job *j)
+{
+	Rewrite		save = j->rw;
+	CfgError	err;
+
+	rewrite_init(&j->rw);
+	sb_append(&j->rw.out, j->old, j->oldlen);
+	free(j->tmp);
+	j->tmp = NULL;
+	if (write_temp(j, &err) == 0 && rename(j->tmp, j->real) == 0)
+		j->renamed = 0;
+	else
+		fprintf(stderr, PROG ": could not restore %s; its backup is %s\n",
+				j->path, j->bak ? j->bak : "(none)");
+	rewrite_free(&j->rw);
+	j->rw = save;
+}
+
+/*
+ * Write every changed file: temporary files and backups first, then the
+ * renames.  On an error before the renames, temporary files and backups
+ * are removed and no file has changed; a failed rename puts the files
+ * already replaced back.
+ */
+static int
+commit_all(int backup, CfgError *err)
+{
+	char		stamp[32];
+	time_t		now = time(NULL);
+	struct tm  *tm = gmtime(&now);
+	size_t		i;
+	int			failed = 0;
+
+	if (tm == NULL || strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", tm) == 0)
+		snprintf(stamp, sizeof(stamp), "%ld", (long) now);
+	for (i = 0; i < njobs && !failed; i++)
+	{
+		Job		   *j = &jobs[i];
+
+		if (!j->rw.changed)
+			continue;
+		if (write_temp(j, err) != 0 ||
+			(backup && write_backup(j, stamp, err) != 0))
+			failed = 1;
+	}
+	for (i = 0; i < njobs && !failed; i++)
+		if (jobs[i].rw.changed && changed_since_read(&jobs[i]))
+		{
+			cfg_set_error(err, CFG_EXIT_ERROR, jobs[i].path, 0,
+						  "changed by someone else while we worked; nothing written, run again");
+			failed = 1;
+		}
+	for (i = 0; i < njobs && !failed; i++)
+	{
+		Job		   *j = &jobs[i];
+
+		if (!j->rw.changed)
+			continue;
+		if (rename(j->tmp, j->real) != 0)
+		{
+			size_t		k;
+
+			cfg_set_error(err, CFG_EXIT_ERROR, j->path, 0,
+						  "cannot replace it: %s", strerror(errno));
+			failed = 1;
+			for (k = 0; k < i; k++)
+				if (jobs[k].renamed)
+					restore_job(&jobs[k]);
+			break;
+		}
+		j->renamed = 1;
+		free(j->tmp);
+		j->tmp = NULL;
+	}
+	for (i = 0; i < njobs; i++)
+	{
+		Job		   *j = &jobs[i];
+
+		if (j->tmp)
+		{
+			unlink(j->tmp);
+			free(j->tmp);
+			j->tmp = NULL;
+		}
+		if (failed && j->bak)
+		{
+			unlink(j->bak);
+			free(j->bak);
+			j->bak = NULL;
+		}
+		if (!failed && j->renamed)
+			sync_dir(j->real);
+	}
+	return failed ? err->code : 0;
+}
+
+/* Print a report block, indented as vmm's own upgrade script did. */
+static void
+print_report(const Options *o, const Job *j)
+{
+	const char *verb = o->dry_run ? "would be" : "was";
+
+	if (o->quiet)
+		return;
+	if (strcmp(j->kind, "vmm.cfg") == 0)
+	{
+		if (j->generation == CFG_GEN_06)
+		{
+			printf("%s: already in the vmm 0.6 format, nothing to do\n", j->path);
+			return;
+		}
+		if (!j->rw.changed)
+			printf("%s: nothing to do\n", j->path);
+		else if (j->bak)
+			printf("%s %s upgraded to the vmm 0.6 format (backup: %s)\n",
+				   j->path, verb, j->bak);
+		else
+			printf("%s %s upgraded to the vmm 0.6 format\n", j->path, verb);
+		if (j->rw.report.len > 0)
+		{
+			printf("Modified (M), renamed (R) and new (N) settings:\n");
+			fwrite(j->rw.report.data, 1, j->rw.report.len, stdout);
+		}
+		return;
+	}
+	if (j->rw.report.len > 0)
+		fwrite(j->rw.report.data, 1, j->rw.report.len, stdout);
+	if (j->rw.changed && j->bak)
+		printf("%s %s rewritten (backup: %s)\n", j->path, verb, j->bak);
+	else if (j->rw.changed)
+		printf("%s %s rewritten\n", j->path, verb);
+}
+
+/* qsort comparator for directory entry names */
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Read and rewrite every pgsql-*.cf in the Postfix directory. */
+static int
+do_postfix_dir(const char *dir, CfgError *err)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *de;
+	char	  **names = NULL;
+	size_t		n = 0,
+				i;
+	int			rc = 0;
+
+	if (d == NULL)
+	{
+		cfg_set_error(err, errno == ENOENT ? CFG_EXIT_MISSING : CFG_EXIT_ERROR,
+					  dir, 0, "%s", strerror(errno));
+		return err->code;
+	}
+	while ((de = readdir(d)) != NULL)
+	{
+		size_t		len = strlen(de->d_name);
+
+		if (len > 9 && strncmp(de->d_name, "pgsql-", 6) == 0 &&
+			strcmp(de->d_name + len - 3, ".cf") == 0)
+		{
+			names = cfg_realloc(names, (n + 1) * sizeof(char *));
+			names[n++] = cfg_strndup(de->d_name, len);
+		}
+	}
+	closedir(d);
+	if (n == 0)
+		fprintf(stderr, PROG ": %s: no pgsql-*.cf files\n", dir);
+	qsort(names, n, sizeof(char *), name_cmp);
+	for (i = 0; i < n && rc == 0; i++)
+	{
+		char	   *p = path_join(dir, names[i]);
+		Job		   *j = read_job(p, "postfix", err);
+
+		free(p);
+		if (j == NULL)
+			rc = err->code;
+		else
+			rc = postfix_rewrite(j->path, j->old, j->oldlen, &j->rw, err);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+/* Free everything we hold (keeps valgrind quiet). */
+static void
+free_jobs(void)
+{
+	size_t		i;
+
+	for (i = 0; i < njobs; i++)
+	{
+		free(jobs[i].path);
+		free(jobs[i].real);
+		free(jobs[i].old);
+		free(jobs[i].tmp);
+		free(jobs[i].bak);
+		rewrite_free(&jobs[i].rw);
+	}
+	free(jobs);
+	jobs = NULL;
+	njobs = 0;
+}
+
+/* Print an error, free everything and return the exit code. */
+static int
+fail(const CfgError *err)
+{
+	fprintf(stderr, "%s\n", err->msg);
+	free_jobs();
+	return err->code;
+}
+
+/*
+ * Read and rewrite everything in memory; then report (--check), show the
+ * diff (--dry-run) or write the files.
+ */
+int
+main(int argc, char **argv)
+{
+	Options		o;
+	CfgError	err;
+	size_t		i;
+	int			any_change = 0,
+				rc;
+	ProbeInfo	probe;
+
+	memset(&err, 0, sizeof(err));
+	memset(&probe, 0, sizeof(probe));
+	parse_args(argc, argv, &o);
+
+	if (!o.no_vmm_cfg)
+	{
+		char	   *path = o.config ? cfg_strndup(o.config, strlen(o.config))
+			: find_vmm_cfg(&err);
+		Job		   *j;
+		UpgradeOpts uo;
+
+		if (path == NULL)
+			return fail(&err);
+		j = read_job(path, "vmm.cfg", &err);
+		free(path);
+		if (j == NULL)
+			return fail(&err);
+		uo.version = o.dovecot_version;
+		uo.probe = probe_dovecot;
+		uo.probe_ctx = &probe;
+		uo.doveadm = o.doveadm;
+		rc = vmmcfg_upgrade(j->path, j->old, j->oldlen, &uo, &j->rw,
+							&j->generation, &err);
+		if (rc != 0)
+			return fail(&err);
+		if (probe.used && j->rw.changed)
+			sb_printf(&j->rw.report,
+					  "Dovecot version taken from \"%s --version\"\n",
+					  probe.path);
+	}
+	if (o.postfix_dir && do_postfix_dir(o.postfix_dir, &err) != 0)
+		return fail(&err);
+	if (o.dovecot_sql)
+	{
+		Job		   *j = read_job(o.dovecot_sql, "dovecot", &err);
+
+		if (j == NULL)
+			return fail(&err);
+		if (dovecot_rewrite(j->path, j->old, j->oldlen, o.quota, &j->rw,
+							&err) != 0)
+			return fail(&err);
+	}
+	for (i = 0; i < njobs; i++)
+		any_change |= jobs[i].rw.changed;
+
+	if (o.check)
+	{
+		if (!o.quiet)
+			for (i = 0; i < njobs; i++)
+				if (jobs[i].rw.changed)
+					printf("%s: needs changing\n", jobs[i].path);
+		free_jobs();
+		return any_change ? CFG_EXIT_CHANGES : CFG_EXIT_OK;
+	}
+	if (o.dry_run)
+	{
+		for (i = 0; i < njobs; i++)
+		{
+			StrBuf		d;
+
+			sb_init(&d);
+			if (jobs[i].rw.changed)
+				cfg_unified_diff(jobs[i].path, jobs[i].path, jobs[i].old,
+								 jobs[i].oldlen, jobs[i].rw.out.data,
+								 jobs[i].rw.out.len, &d);
+			if (d.len > 0)
+				fwrite(d.data, 1, d.len, stdout);
+			sb_free(&d);
+		}
+		for (i = 0; i < njobs; i++)
+			print_report(&o, &jobs[i]);
+		free_jobs();
+		return CFG_EXIT_OK;
+	}
+	if (any_change && commit_all(!o.no_backup, &err) != 0)
+		return fail(&err);
+	for (i = 0; i < njobs; i++)
+		print_report(&o, &jobs[i]);
+	free_jobs();
+	return CFG_EXIT_OK;
+}
