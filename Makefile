@@ -18,7 +18,7 @@ ADOPT_SQL = $(wildcard src/sql/adopt-*.sql)
 UPDATE_SQL = $(wildcard src/sql/update-*.sql)
 INSTALL_SCRIPTS = $(patsubst src/sql/adopt-%.sql,vmm_upgrade--%.sql,$(ADOPT_SQL))
 UPDATE_SCRIPTS = $(patsubst src/sql/update-%.sql,vmm_upgrade--%.sql,$(UPDATE_SQL))
-COMMON_SQL = src/sql/common.sql $(wildcard src/sql/upgrade.sql)
+COMMON_SQL = src/sql/common.sql $(wildcard src/sql/upgrade.sql) $(sort $(wildcard src/sql/lib-*.sql))
 DATA_built = $(INSTALL_SCRIPTS) $(UPDATE_SCRIPTS)
 
 # pg_regress: every sql/NAME.sql with its expected/NAME.out, in name order.
