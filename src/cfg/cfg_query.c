@@ -104,24 +104,25 @@ comment_line(const SrcLine *l)
 }
 
 /*
- * Split "name = value" at the first '='.  Returns 0 when the line has
- * no '=' or no name.
+ * Split "name = value": the name is one word, then optional whitespace,
+ * then '=' (what Postfix's and Dovecot's parsers demand).  Returns 0
+ * when the line is not of that form.
  */
 static int
 split_setting(const SrcLine *l, Setting *st)
 {
-	const char *eq = memchr(l->text, '=', l->len);
-	size_t		nlen,
+	size_t		nlen = 0,
 				v;
 
-	if (eq == NULL)
+	while (nlen < l->len && l->text[nlen] != '=' &&
+		   !isspace((unsigned char) l->text[nlen]))
+		nlen++;
+	v = nlen;
+	while (v < l->len && isspace((unsigned char) l->text[v]))
+		v++;
+	if (nlen == 0 || v == l->len || l->text[v] != '=')
 		return 0;
-	nlen = (size_t) (eq - l->text);
-	while (nlen > 0 && isspace((unsigned char) l->text[nlen - 1]))
-		nlen--;
-	if (nlen == 0)
-		return 0;
-	v = (size_t) (eq - l->text) + 1;
+	v++;
 	while (v < l->len && isspace((unsigned char) l->text[v]))
 		v++;
 	st->name = cfg_strndup(l->text, nlen);

@@ -1496,7 +1496,8 @@ vmmcfg_upgrade(const char *fname, const char *buf, size_t len,
 	emit_all(&c);
 	rw->changed = (rw->out.len != len ||
 				   (len > 0 && memcmp(rw->out.data, buf, len) != 0));
-	qsort(c.items, c.nitems, sizeof(char *), item_cmp);
+	if (c.nitems > 0)
+		qsort(c.items, c.nitems, sizeof(char *), item_cmp);
 	for (i = 0; i < c.nitems; i++)
 	{
 		sb_puts(&rw->report, c.items[i]);

@@ -867,7 +867,8 @@ do_postfix_dir(const char *dir, CfgError *err)
 	closedir(d);
 	if (n == 0)
 		fprintf(stderr, PROG ": %s: no pgsql-*.cf files\n", dir);
-	qsort(names, n, sizeof(char *), name_cmp);
+	if (n > 0)
+		qsort(names, n, sizeof(char *), name_cmp);
 	for (i = 0; i < n && rc == 0; i++)
 	{
 		char	   *p = path_join(dir, names[i]);
