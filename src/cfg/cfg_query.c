@@ -377,9 +377,7 @@ dovecot_settings(const char *fname, const SrcLine *lines, size_t n,
 	while (i < n)
 	{
 		const SrcLine *l = &lines[i];
-		size_t		k,
-					end;
-		int			more;
+		size_t		k;
 
 		if (blank_line(l) || comment_line(l))
 		{
@@ -414,7 +412,9 @@ dovecot_settings(const char *fname, const SrcLine *lines, size_t n,
 		k = sets[cnt].value_off;
 		for (;;)
 		{
-			end = lines[i].len;
+			size_t		end = lines[i].len;
+			int			more;
+
 			while (end > k && isspace((unsigned char) lines[i].text[end - 1]))
 				end--;
 			more = end > k && lines[i].text[end - 1] == '\\';

@@ -277,19 +277,24 @@ cfg_version_ok(const char *v, size_t n)
 			return 0;
 		pos += k + 1;
 	}
-	if (pos < n && isdigit((unsigned char) v[pos]))
 	{
-		k = small_number(v + pos, n - pos);
-		return k > 0 && pos + k == n;
+		const char *rest = v + pos;
+		size_t		restlen = n - pos;
+
+		if (restlen > 0 && isdigit((unsigned char) rest[0]))
+		{
+			k = small_number(rest, restlen);
+			return k > 0 && k == restlen;
+		}
+		if (restlen > 5 && strncmp(rest, "alpha", 5) == 0)
+			pos += 5;
+		else if (restlen > 4 && strncmp(rest, "beta", 4) == 0)
+			pos += 4;
+		else if (restlen > 2 && strncmp(rest, "rc", 2) == 0)
+			pos += 2;
+		else
+			return 0;
 	}
-	if (n - pos > 5 && strncmp(v + pos, "alpha", 5) == 0)
-		pos += 5;
-	else if (n - pos > 4 && strncmp(v + pos, "beta", 4) == 0)
-		pos += 4;
-	else if (n - pos > 2 && strncmp(v + pos, "rc", 2) == 0)
-		pos += 2;
-	else
-		return 0;
 	k = small_number(v + pos, n - pos);
 	return k > 0 && pos + k == n;
 }

@@ -28,7 +28,7 @@ fake_probe(void *ctx, char *buf, size_t bufsize, CfgError *err)
 {
 	int			mode = *(int *) ctx;
 
-	if (mode == 0)
+	if (mode == 0 || mode == 3)
 		return 0;
 	if (mode == 1)
 	{
@@ -53,7 +53,7 @@ run_one(int sel, const char *data, size_t len, Rewrite *rw, int *gen,
 		CfgError *err)
 {
 	UpgradeOpts uo;
-	int			probe_mode = (sel >> 2) % 3;
+	int			probe_mode = (sel >> 2) & 3;
 
 	memset(&uo, 0, sizeof(uo));
 	uo.version = (sel & 0x20) ? "1.1.20" : NULL;

@@ -925,8 +925,7 @@ main(int argc, char **argv)
 	Options		o;
 	CfgError	err;
 	size_t		i;
-	int			any_change = 0,
-				rc;
+	int			any_change = 0;
 	ProbeInfo	probe;
 
 	memset(&err, 0, sizeof(err));
@@ -939,6 +938,7 @@ main(int argc, char **argv)
 			: find_vmm_cfg(&err);
 		Job		   *j;
 		UpgradeOpts uo;
+		int			rc;
 
 		if (path == NULL)
 			return fail(&err);

@@ -22,7 +22,7 @@ for f in $(find "$here/cases" -type f -path '*/in/*' | sort); do
 	case $f in
 		*pgsql-*.cf) sels="1 65" ;;
 		*dovecot*) sels="2 130" ;;
-		*) sels="0 4 32 68 96" ;;
+		*) sels="0 4 8 32 68 96" ;;
 	esac
 	for s in $sels; do
 		n=$((n + 1))
