@@ -6,9 +6,9 @@
  *
  * Lines are compared with their line ends, so a CRLF file shows as CRLF.
  * The common prefix and suffix are stripped first; the rest is aligned
- * by a longest-common-subsequence table, which is fine for configuration
- * files.  A middle part too big for the table is shown as removed and
- * re-added, which is still a correct (if long) diff.
+ * with Myers' O(ND) algorithm.  A middle part needing more than
+ * DIFF_MAX_D edits is shown as removed and re-added, which is still a
+ * correct (if long) diff.
  *
  * src/cfg/cfg_diff.c
  *
@@ -16,12 +16,11 @@
  */
 #include "cfg_upgrade.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DIFF_CONTEXT	3
-#define DIFF_MAX_CELLS	(4u * 1024u * 1024u)
+#define DIFF_MAX_D		1000
 
 #define OP_EQ	0
 #define OP_DEL	1
@@ -58,65 +57,133 @@ push_op(DiffOp **ops, size_t *n, size_t *cap, int op, size_t ai, size_t bi)
 }
 
 /*
- * Edit script for the middle parts a[ab..ab+n) and b[bb..bb+m), via a
- * table of LCS lengths of suffixes, walked from the front.
+ * Myers' O(ND) greedy algorithm on the middle parts a[ab..ab+n) and
+ * b[bb..bb+m): find the furthest-reaching path for each number of edits
+ * d, keeping each round's diagonals for the walk back.  Configuration
+ * diffs are small, so D stays small; beyond DIFF_MAX_D edits we give up
+ * (return 0) and the caller shows the part as replaced.
  */
+static int
+myers_script(const SrcLine *a, size_t ab, size_t n,
+			 const SrcLine *b, size_t bb, size_t m,
+			 DiffOp **ops, size_t *nops, size_t *cap)
+{
+	long		N = (long) n,
+				M = (long) m,
+				max = N + M,
+				off = max + 1,
+				dmax = max < DIFF_MAX_D ? max : DIFF_MAX_D,
+				found = -1,
+				d,
+				k,
+				x,
+				y;
+	long	   *v = calloc((size_t) (2 * max + 3), sizeof(long));
+	long	  **trace = calloc((size_t) (dmax + 1), sizeof(long *));
+	DiffOp	   *rev = NULL;
+	size_t		nrev = 0,
+				caprev = 0;
+
+	if (v == NULL || trace == NULL)
+	{
+		free(v);
+		free(trace);
+		return 0;
+	}
+	for (d = 0; d <= dmax && found < 0; d++)
+	{
+		trace[d] = cfg_malloc((size_t) (2 * d + 3) * sizeof(long));
+		memcpy(trace[d], &v[off - d - 1], (size_t) (2 * d + 3) * sizeof(long));
+		for (k = -d; k <= d; k += 2)
+		{
+			if (k == -d || (k != d && v[off + k - 1] < v[off + k + 1]))
+				x = v[off + k + 1];
+			else
+				x = v[off + k - 1] + 1;
+			y = x - k;
+			while (x < N && y < M &&
+				   same_line(&a[ab + (size_t) x], &b[bb + (size_t) y]))
+			{
+				x++;
+				y++;
+			}
+			v[off + k] = x;
+			if (x >= N && y >= M)
+			{
+				found = d;
+				break;
+			}
+		}
+	}
+	if (found >= 0)
+	{
+		/* walk back from (N, M), collecting operations in reverse */
+		x = N;
+		y = M;
+		for (d = found; d >= 0; d--)
+		{
+			long	   *tv = trace[d];	/* tv[k + d + 1] is v[k] before round d */
+			long		pk,
+						px,
+						py;
+
+			k = x - y;
+			if (k == -d || (k != d && tv[k + d] < tv[k + d + 2]))
+				pk = k + 1;
+			else
+				pk = k - 1;
+			px = tv[pk + d + 1];
+			py = px - pk;
+			while (x > px && y > py && x > 0 && y > 0)
+			{
+				push_op(&rev, &nrev, &caprev, OP_EQ, ab + (size_t) (x - 1),
+						bb + (size_t) (y - 1));
+				x--;
+				y--;
+			}
+			if (d > 0)
+			{
+				if (x == px)
+					push_op(&rev, &nrev, &caprev, OP_INS, 0,
+							bb + (size_t) (y - 1));
+				else
+					push_op(&rev, &nrev, &caprev, OP_DEL,
+							ab + (size_t) (x - 1), 0);
+			}
+			x = px;
+			y = py;
+		}
+		while (nrev > 0)
+		{
+			nrev--;
+			push_op(ops, nops, cap, rev[nrev].op, rev[nrev].ai, rev[nrev].bi);
+		}
+	}
+	for (d = 0; d <= dmax && trace[d] != NULL; d++)
+		free(trace[d]);
+	free(trace);
+	free(v);
+	free(rev);
+	return found >= 0;
+}
+
+/* Edit script for the middle parts; see myers_script. */
 static void
 middle_script(const SrcLine *a, size_t ab, size_t n,
 			  const SrcLine *b, size_t bb, size_t m,
 			  DiffOp **ops, size_t *nops, size_t *cap)
 {
-	uint32_t   *t;
 	size_t		i,
 				j,
-				w = m + 1;
+				before = *nops;
 
-	if (n == 0 || m == 0 || (n + 1) * (m + 1) > DIFF_MAX_CELLS ||
-		n > DIFF_MAX_CELLS || m > DIFF_MAX_CELLS)
-	{
-		for (i = 0; i < n; i++)
-			push_op(ops, nops, cap, OP_DEL, ab + i, 0);
-		for (j = 0; j < m; j++)
-			push_op(ops, nops, cap, OP_INS, 0, bb + j);
+	if (n > 0 && m > 0 && myers_script(a, ab, n, b, bb, m, ops, nops, cap))
 		return;
-	}
-	t = cfg_malloc((n + 1) * w * sizeof(uint32_t));
-	for (i = n + 1; i-- > 0;)
-		for (j = m + 1; j-- > 0;)
-		{
-			if (i == n || j == m)
-				t[i * w + j] = 0;
-			else if (same_line(&a[ab + i], &b[bb + j]))
-				t[i * w + j] = t[(i + 1) * w + j + 1] + 1;
-			else
-			{
-				uint32_t	x = t[(i + 1) * w + j],
-							y = t[i * w + j + 1];
-
-				t[i * w + j] = x > y ? x : y;
-			}
-		}
-	i = j = 0;
-	while (i < n || j < m)
-	{
-		if (i < n && j < m && same_line(&a[ab + i], &b[bb + j]))
-		{
-			push_op(ops, nops, cap, OP_EQ, ab + i, bb + j);
-			i++;
-			j++;
-		}
-		else if (j < m && (i == n || t[i * w + j + 1] >= t[(i + 1) * w + j]))
-		{
-			push_op(ops, nops, cap, OP_INS, 0, bb + j);
-			j++;
-		}
-		else
-		{
-			push_op(ops, nops, cap, OP_DEL, ab + i, 0);
-			i++;
-		}
-	}
-	free(t);
+	*nops = before;
+	for (i = 0; i < n; i++)
+		push_op(ops, nops, cap, OP_DEL, ab + i, 0);
+	for (j = 0; j < m; j++)
+		push_op(ops, nops, cap, OP_INS, 0, bb + j);
 }
 
 /* Print one diff line with its marker. */

@@ -35,7 +35,7 @@
 #define CFG_EXIT_USAGE		64	/* bad command line */
 
 /* largest file we are willing to rewrite */
-#define CFG_MAX_FILE_SIZE	(4 * 1024 * 1024)
+#define CFG_MAX_FILE_SIZE	(256 * 1024)
 
 /* a growable byte buffer, always NUL-terminated */
 typedef struct StrBuf

@@ -7,8 +7,8 @@
  * Dovecot SQL file) and its options; the rest is the file.  Besides the
  * sanitizers' own checks it asserts properties the tool relies on:
  * a rewrite is idempotent (rewriting the output changes nothing more),
- * an upgraded vmm.cfg is recognised as upgraded, and the diff of input
- * and output is produced without trouble.  Built by "make cfg-test" with
+ * an upgraded vmm.cfg is recognised as upgraded, and the unified diff
+ * of input and output, applied to the input, gives the output.  Built by "make cfg-test" with
  * clang -fsanitize=fuzzer,address,undefined.
  *
  * src/cfg/fuzz.c
@@ -45,6 +45,124 @@ fuzz_fail(const char *what)
 {
 	fprintf(stderr, "fuzz invariant violated: %s\n", what);
 	abort();
+}
+
+/* Parse the number at *p (advancing it); -1 if there is none. */
+static long
+parse_num(const char **p, const char *end)
+{
+	long		v = 0;
+	int			any = 0;
+
+	while (*p < end && **p >= '0' && **p <= '9')
+	{
+		v = v * 10 + (**p - '0');
+		(*p)++;
+		any = 1;
+		if (v > 100000000)
+			return -1;
+	}
+	return any ? v : -1;
+}
+
+/*
+ * Apply a unified diff made by cfg_unified_diff to a and check that the
+ * result is b: the strongest test of the diff printer we can make here.
+ */
+static void
+check_diff(const char *a, size_t alen, const char *b, size_t blen,
+		   const StrBuf *diff)
+{
+	SrcLine    *la;
+	size_t		na = cfg_split_lines(a, alen, &la),
+				ai = 0;
+	const char *p = diff->len ? diff->data : "",
+			   *end = p + diff->len;
+	StrBuf		out;
+
+	sb_init(&out);
+	sb_append(&out, "", 0);
+	/* skip the two header lines */
+	if (diff->len > 0)
+	{
+		int			i;
+
+		for (i = 0; i < 2; i++)
+		{
+			p = memchr(p, '\n', (size_t) (end - p));
+			if (p == NULL)
+				fuzz_fail("diff header");
+			p++;
+		}
+	}
+	while (p < end)
+	{
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		const char *lend = nl ? nl : end;
+
+		if (nl == NULL)
+			fuzz_fail("diff line not terminated");
+		if (p[0] == '@')
+		{
+			const char *q = p + 4;
+			long		astart,
+						acount = 1;
+
+			if (lend - p < 4 || strncmp(p, "@@ -", 4) != 0)
+				fuzz_fail("hunk header");
+			astart = parse_num(&q, lend);
+			if (q < lend && *q == ',')
+			{
+				q++;
+				acount = parse_num(&q, lend);
+			}
+			if (astart < 0 || acount < 0)
+				fuzz_fail("hunk header numbers");
+			if (acount > 0)
+				astart--;
+			if ((size_t) astart < ai || (size_t) astart > na)
+				fuzz_fail("hunk start out of order");
+			for (; ai < (size_t) astart; ai++)
+			{
+				sb_append(&out, la[ai].text, la[ai].len);
+				sb_puts(&out, la[ai].eol);
+			}
+		}
+		else if (p[0] == ' ' || p[0] == '-')
+		{
+			if (ai >= na)
+				fuzz_fail("diff runs past the old file");
+			if ((size_t) (lend - p - 1) < la[ai].len ||
+				memcmp(p + 1, la[ai].text, la[ai].len) != 0)
+				fuzz_fail("context or removed line does not match");
+			if (p[0] == ' ')
+			{
+				sb_append(&out, la[ai].text, la[ai].len);
+				sb_puts(&out, la[ai].eol);
+			}
+			ai++;
+		}
+		else if (p[0] == '+')
+		{
+			int			no_nl = (lend + 1 < end && lend[1] == '\\');
+
+			sb_append(&out, p + 1, (size_t) (lend - p - 1));
+			if (!no_nl)
+				sb_append(&out, "\n", 1);
+		}
+		else if (p[0] != '\\')
+			fuzz_fail("unknown diff line");
+		p = lend + 1;
+	}
+	for (; ai < na; ai++)
+	{
+		sb_append(&out, la[ai].text, la[ai].len);
+		sb_puts(&out, la[ai].eol);
+	}
+	if (out.len != blen || (blen > 0 && memcmp(out.data, b, blen) != 0))
+		fuzz_fail("applying the diff does not give the new file");
+	sb_free(&out);
+	free(la);
 }
 
 /* Run one rewriter selected by sel on (data, len). */
@@ -116,6 +234,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					 rw.out.len, &diff);
 	if ((diff.len > 0) != (rw.changed != 0))
 		fuzz_fail("diff and changed flag disagree");
+	check_diff(text, len, rw.out.data ? rw.out.data : "", rw.out.len, &diff);
 	sb_free(&diff);
 
 	/* idempotence: the output needs no further change */

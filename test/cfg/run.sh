@@ -270,6 +270,27 @@ if command -v patch > /dev/null 2>&1; then
 	fi
 fi
 
+# memory errors and leaks on a full run, when valgrind is there
+if command -v valgrind > /dev/null 2>&1; then
+	t=$scratch/vg
+	mkdir -p "$t"
+	cp "$here/cases/odd-spacing/in/vmm.cfg" "$t/vmm.cfg"
+	cp -R "$here/cases/postfix/in/postfix" "$t/postfix"
+	cp "$here/cases/postfix/in/dovecot-sql.conf" "$t/"
+	VMM_CFG_DOVECOT="$here/cases/dovecot2-probe/fake-dovecot" \
+		valgrind -q --leak-check=full --error-exitcode=99 "$tool" -q \
+		--postfix-dir "$t/postfix" --dovecot-sql "$t/dovecot-sql.conf" \
+		--config="$t/vmm.cfg" > /dev/null 2> "$scratch/vg.err"
+	rc=$?
+	if [ $rc = 0 ]; then
+		pass "special: valgrind, full run"
+	else
+		fail "special: valgrind" "rc=$rc $(head -20 "$scratch/vg.err")"
+	fi
+else
+	echo "skip special: valgrind not installed"
+fi
+
 # --help and --version
 if "$tool" --help | grep -q -- '--dry-run' && "$tool" --version | grep -q '^vmm-cfg-upgrade '; then
 	pass "special: --help, --version"
