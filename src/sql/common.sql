@@ -139,6 +139,9 @@ DECLARE
 	structure text := CASE WHEN wanted = '0.5.2' THEN '0.5.2' ELSE '0.6' END;
 	found record;
 	deviations integer;
+	defects jsonb;
+	defect_list text;
+	unchecked text;
 BEGIN
 	-- A pg_dump restore creates the extension before the mail tables, at the
 	-- default version; that must succeed and change nothing.
@@ -159,10 +162,33 @@ BEGIN
 	SELECT * INTO found FROM vmm_upgrade.detect_layout(s);
 
 	IF found.version = structure THEN
+		-- A 0.6 layout may still carry the vmm 0.6.0 defects (lib-0.6.sql):
+		-- version 0.6 refuses it, version 0.6.0 adopts it and its update to
+		-- 0.6 fixes them.
+		IF structure = '0.6' THEN
+			SELECT jsonb_object_agg(d.defect, jsonb_build_object('present', d.present, 'detail', d.detail)),
+			       string_agg(d.detail || '.', ' ' ORDER BY d.defect) FILTER (WHERE d.present),
+			       string_agg(d.detail || '.', ' ' ORDER BY d.defect) FILTER (WHERE d.present IS NULL)
+			  INTO defects, defect_list, unchecked
+			  FROM vmm_upgrade.check_0_6_0_defects(s) AS d;
+			IF wanted = '0.6' AND defect_list IS NOT NULL THEN
+				RAISE EXCEPTION 'schema "%" still has the defects of vmm 0.6.0', s
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+				      DETAIL = defect_list || ' Nothing was changed.',
+				      HINT = 'Install version 0.6.0, which adopts it, then update, which fixes the defects: CREATE EXTENSION vmm_upgrade VERSION ''0.6.0''; ALTER EXTENSION vmm_upgrade UPDATE;';
+			END IF;
+			IF unchecked IS NOT NULL THEN
+				RAISE WARNING 'schema "%": could not check dovecotpassword() for the vmm 0.6.0 defect', s
+				USING DETAIL = unchecked,
+				      HINT = 'Run SELECT * FROM vmm_upgrade.check_0_6_0_defects(); once the cause is fixed; SELECT vmm_upgrade.replace_lookup_functions(); installs a correct dovecotpassword().';
+			END IF;
+		END IF;
 		INSERT INTO vmm_upgrade.history (mail_schema, from_version, to_version,
 		                                 from_dovecot, to_dovecot, details)
 		VALUES (s, found.version, wanted, found.dovecot, found.dovecot,
-		        jsonb_build_object('step', 'adopt', 'lookups', found.lookups));
+		        jsonb_build_object('step', 'adopt', 'lookups', found.lookups)
+		        || CASE WHEN wanted = '0.6.0' THEN jsonb_build_object('defects_0_6_0', defects)
+		                ELSE '{}'::jsonb END);
 		RETURN;
 	END IF;
 

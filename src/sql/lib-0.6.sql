@@ -1,0 +1,613 @@
+-- lib-0.6.sql: steps for databases that are already on the vmm 0.6 layout.
+-- Part of every install script (common.sql + upgrade.sql + lib-*.sql +
+-- adopt-V.sql), so every version of the extension carries them.
+--
+--  * the vmm 0.6.0 defects (SPEC "0.6.0 defects"): detection
+--    (check_0_6_0_defects) and the fix applied by vmm_upgrade--0.6.0--0.6.sql;
+--  * replace_lookup_functions(): our bodies for the 0.6 lookup functions;
+--  * upgrade_dovecot_layout(): the Dovecot < 1.2 -> >= 1.2 switch within 0.6,
+--    carrying the quota usage over.
+--
+-- Every function pins search_path to pg_catalog, pg_temp and names each mail
+-- object through its schema; whatever is created in the mail schema is owned
+-- by the owner of users and is not a member of this extension.  Each public
+-- step checks the layout before and after (require_layout) and records itself
+-- in vmm_upgrade.history; it is one statement, so any error undoes all of it.
+
+-- ---------------------------------------------------------------------------
+-- Helpers
+-- ---------------------------------------------------------------------------
+
+-- The lookup functions and types of the 0.6 layout (those that
+-- _create_lookups_0_6 creates), with their argument lists.
+CREATE FUNCTION vmm_upgrade._lookup_objects_0_6(OUT kind text, OUT object text)
+RETURNS SETOF record
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    VALUES ('FUNCTION', '_interpolate_destination(pg_catalog.varchar, pg_catalog.varchar, pg_catalog.varchar)'),
+           ('FUNCTION', 'dovecotpassword(pg_catalog.varchar, pg_catalog.varchar)'),
+           ('FUNCTION', 'dovecotquotauser(pg_catalog.varchar, pg_catalog.varchar)'),
+           ('FUNCTION', 'dovecotuser(pg_catalog.varchar, pg_catalog.varchar)'),
+           ('FUNCTION', 'postfix_relocated_map(pg_catalog.varchar, pg_catalog.varchar)'),
+           ('FUNCTION', 'postfix_smtpd_sender_login_map(pg_catalog.varchar, pg_catalog.varchar)'),
+           ('FUNCTION', 'postfix_transport_map(pg_catalog.varchar, pg_catalog.varchar)'),
+           ('FUNCTION', 'postfix_virtual_alias_map(pg_catalog.varchar, pg_catalog.varchar)'),
+           ('FUNCTION', 'postfix_virtual_mailbox_map(pg_catalog.varchar, pg_catalog.varchar)'),
+           ('FUNCTION', 'postfix_virtual_uid_map(pg_catalog.varchar, pg_catalog.varchar)'),
+           ('TYPE', 'address_maildir'),
+           ('TYPE', 'dovecotpassword'),
+           ('TYPE', 'dovecotquotauser'),
+           ('TYPE', 'dovecotuser'),
+           ('TYPE', 'recipient_destination'),
+           ('TYPE', 'recipient_transport'),
+           ('TYPE', 'recipient_uid'),
+           ('TYPE', 'sender_login')
+$fn$;
+
+-- Re-apply a saved access control list to a re-created object (kind
+-- FUNCTION, TYPE or TABLE; object its qualified name).  A NULL list means the
+-- object had the default privileges, which the new object has already.  The
+-- old owner's own entries are implicit and skipped.
+CREATE FUNCTION vmm_upgrade._restore_acl(kind text, object text, acl aclitem[], old_owner oid)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    e record;
+BEGIN
+    IF acl IS NULL THEN
+        RETURN;
+    END IF;
+    EXECUTE format('REVOKE ALL ON %s %s FROM PUBLIC', kind, object);
+    FOR e IN SELECT a.grantee, a.privilege_type, a.is_grantable
+               FROM aclexplode(acl) AS a
+              WHERE a.grantee <> old_owner
+              ORDER BY a.grantee, a.privilege_type LOOP
+        EXECUTE format('GRANT %s ON %s %s TO %s%s', e.privilege_type, kind, object,
+                       CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(e.grantee)) END,
+                       CASE WHEN e.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$fn$;
+
+-- Record a step in vmm_upgrade.history.  The versions are the extension's
+-- (a step within 0.6 goes from the installed version to itself).
+CREATE FUNCTION vmm_upgrade._record_step(mail_schema name, from_version text, to_version text,
+                                         from_dovecot text, to_dovecot text,
+                                         started timestamptz, users_changed bigint,
+                                         details jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    INSERT INTO vmm_upgrade.history (mail_schema, from_version, to_version, from_dovecot,
+                                     to_dovecot, started_at, duration, users_changed,
+                                     domains_changed, details)
+    VALUES (mail_schema, from_version, to_version, from_dovecot, to_dovecot, started,
+            pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started, users_changed, 0, details);
+END;
+
+-- The installed version of this extension (NULL while it is being created).
+CREATE FUNCTION vmm_upgrade._installed_version()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT e.extversion FROM pg_catalog.pg_extension e
+     WHERE e.extname OPERATOR(pg_catalog.=) 'vmm_upgrade'::pg_catalog.name;
+END;
+
+-- ---------------------------------------------------------------------------
+-- The vmm 0.6.0 defects: detection
+-- ---------------------------------------------------------------------------
+
+-- Defect 1: the number of accounts whose tid is the transport row named
+-- 'domain' (vmm 0.6.0's usertransport stored it by mistake).
+CREATE FUNCTION vmm_upgrade._domain_transport_users(mail_schema name)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n bigint;
+BEGIN
+    EXECUTE format($q$
+        SELECT pg_catalog.count(*)
+          FROM %1$I.users AS u
+          JOIN %1$I.transport AS t ON t.tid OPERATOR(pg_catalog.=) u.tid
+         WHERE t.transport OPERATOR(pg_catalog.=) 'domain'$q$, mail_schema)
+       INTO n;
+    RETURN n;
+END
+$fn$;
+
+-- Defect 2, by behaviour: does <mail_schema>.dovecotpassword() give an
+-- account whose ssid is NULL exactly one row, with its domain's services?
+--
+-- Inside a subtransaction that is always rolled back, a probe domain (the
+-- last service set, so inheriting is told apart from set 1) and a probe
+-- account with a NULL ssid are inserted with explicit ids (no sequence
+-- moves), and the function is called for that account.  The rows are
+-- written as the owner of users and the function runs as its own owner,
+-- never as the superuser running this, with the mail schema on the
+-- search_path after pg_catalog (vmm's own functions and triggers name their
+-- tables without a schema).  Nothing the probe does survives it.
+--
+-- Returns 'correct', 'missing', 'no row for an account with a NULL ssid',
+-- 'wrong row for an account with a NULL ssid: ...' or 'probe failed: <error>'.
+CREATE FUNCTION vmm_upgrade._probe_dovecotpassword(mail_schema name)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    s        text := quote_ident(mail_schema);
+    fn       regprocedure := to_regprocedure(format('%s.dovecotpassword(pg_catalog.varchar, pg_catalog.varchar)', s));
+    fn_owner name;
+    u_owner  name := vmm_upgrade._users_owner(mail_schema);
+    probe_local  CONSTANT text := 'vmm-upgrade-probe';
+    probe_domain CONSTANT text := 'vmm-upgrade-probe.invalid';
+    probe_pass   CONSTANT text := '{PLAIN}vmm-upgrade-probe';
+    p_gid  bigint;
+    p_uid  bigint;
+    p_ssid bigint;
+    p_tid  bigint;
+    p_mid  bigint;
+    p_qid  bigint;
+    want   jsonb;
+    got    jsonb;
+    n      bigint;
+    verdict text;
+BEGIN
+    IF fn IS NULL THEN
+        RETURN 'missing';
+    END IF;
+    SELECT pg_get_userbyid(p.proowner) INTO fn_owner FROM pg_proc p WHERE p.oid = fn;
+    BEGIN
+        PERFORM set_config('search_path', format('pg_catalog, %s, pg_temp', s), true);
+        EXECUTE format('SET LOCAL ROLE %I', u_owner);
+        EXECUTE format($q$
+            SELECT (SELECT pg_catalog.max(gid) FROM %1$s.domain_data),
+                   (SELECT pg_catalog.max(uid) FROM %1$s.users),
+                   (SELECT pg_catalog.max(ssid) FROM %1$s.service_set),
+                   (SELECT pg_catalog.min(tid) FROM %1$s.transport),
+                   (SELECT pg_catalog.min(mid) FROM %1$s.maillocation),
+                   (SELECT pg_catalog.min(qid) FROM %1$s.quotalimit)$q$, s)
+           INTO p_gid, p_uid, p_ssid, p_tid, p_mid, p_qid;
+        p_gid := coalesce(p_gid, 69999) + 1;
+        p_uid := coalesce(p_uid, 69999) + 1;
+        EXECUTE format($q$INSERT INTO %s.domain_data (gid, qid, ssid, tid, domaindir)
+                         VALUES ($1, $2, $3, $4, '/nonexistent/vmm-upgrade-probe')$q$, s)
+          USING p_gid, p_qid, p_ssid, p_tid;
+        EXECUTE format($q$INSERT INTO %s.domain_name (domainname, gid, is_primary)
+                         VALUES ($1, $2, true)$q$, s)
+          USING probe_domain, p_gid;
+        EXECUTE format($q$INSERT INTO %s.users (local_part, passwd, uid, gid, mid, qid, ssid, tid)
+                         VALUES ($1, $2, $3, $4, $5, NULL, NULL, NULL)$q$, s)
+          USING probe_local, probe_pass, p_uid, p_gid, p_mid;
+        EXECUTE format($q$SELECT pg_catalog.jsonb_build_object('userid', $1, 'password', $2)
+                                 OPERATOR(pg_catalog.||)
+                                 (pg_catalog.to_jsonb(ss) OPERATOR(pg_catalog.-) 'ssid'::text)
+                            FROM %s.service_set AS ss
+                           WHERE ss.ssid OPERATOR(pg_catalog.=) $3$q$, s)
+           INTO want USING probe_local || '@' || probe_domain, probe_pass, p_ssid;
+        EXECUTE format('SET LOCAL ROLE %I', fn_owner);
+        EXECUTE format($q$SELECT pg_catalog.count(*), pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r))
+                            FROM %s AS r$q$,
+                       format('%s.dovecotpassword($1, $2)', s))
+           INTO n, got USING probe_local, probe_domain;
+        verdict := CASE
+                   WHEN n = 0 THEN 'no row for an account with a NULL ssid'
+                   WHEN n = 1 AND got->0 = want THEN 'correct'
+                   ELSE format('wrong row for an account with a NULL ssid: expected %s, got %s', want, got)
+                   END;
+        RAISE EXCEPTION 'vmm_upgrade probe done' USING ERRCODE = 'VU001';
+    EXCEPTION
+        WHEN SQLSTATE 'VU001' THEN
+            NULL;   -- everything the probe did is undone
+        WHEN OTHERS THEN
+            verdict := 'probe failed: ' || SQLERRM;
+    END;
+    RETURN verdict;
+END
+$fn$;
+
+-- Public API: which of the two vmm 0.6.0 defects the 0.6 layout in the mail
+-- schema (default: setting vmm_upgrade.schema, else public) still has.
+-- One row per defect; present is NULL when it could not be told.
+--   SELECT * FROM vmm_upgrade.check_0_6_0_defects();
+CREATE FUNCTION vmm_upgrade.check_0_6_0_defects(
+    mail_schema name DEFAULT NULL,
+    OUT defect text,
+    OUT present boolean,
+    OUT detail text)
+RETURNS SETOF record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    s       name := vmm_upgrade.mail_schema(mail_schema);
+    found   record;
+    n       bigint;
+    verdict text;
+BEGIN
+    SELECT * INTO found FROM vmm_upgrade.detect_layout(s);
+    IF found.version IS DISTINCT FROM '0.6' THEN
+        RAISE EXCEPTION 'schema "%" does not hold the vmm 0.6 layout (it holds: %)', s, found.version
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = format('Run SELECT * FROM vmm_upgrade.check_layout(''0.6'', NULL, %L) to see why.', s);
+    END IF;
+    n := vmm_upgrade._domain_transport_users(s);
+    defect := 'users with transport "domain"';
+    present := n > 0;
+    detail := format('%s account%s %s the transport row named "domain" as %s transport',
+                     n, CASE WHEN n = 1 THEN '' ELSE 's' END, CASE WHEN n = 1 THEN 'has' ELSE 'have' END,
+                     CASE WHEN n = 1 THEN 'its' ELSE 'their' END);
+    RETURN NEXT;
+    verdict := vmm_upgrade._probe_dovecotpassword(s);
+    defect := 'dovecotpassword() and NULL ssid';
+    present := CASE WHEN verdict = 'correct' THEN false
+                    WHEN verdict LIKE 'probe failed%' THEN NULL
+                    ELSE true END;
+    detail := CASE WHEN verdict = 'correct'
+                   THEN 'dovecotpassword() gives an account with a NULL ssid its domain''s services'
+                   WHEN verdict = 'missing'
+                   THEN 'dovecotpassword() does not exist'
+                   ELSE 'dovecotpassword() gives ' || verdict END;
+    RETURN NEXT;
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------
+-- Our lookup functions in place of the ones the database has
+-- ---------------------------------------------------------------------------
+
+-- Drops the 0.6 lookup functions and types of <mail_schema> and creates ours
+-- (upgrade.sql's _create_lookups_0_6) for the Dovecot variant given, keeping
+-- any privileges granted or revoked on the old ones.  No CASCADE: an object
+-- of the DBA's that depends on one of them stops the step.  The caller
+-- checks the layout before and after.  Returns how many objects it replaced.
+CREATE FUNCTION vmm_upgrade._replace_lookups(mail_schema name, dovecot text)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    s     text := quote_ident(mail_schema);
+    o     record;
+    saved jsonb := '[]';
+    n     integer := 0;
+BEGIN
+    -- Remember the privileges, then drop the functions before the types.
+    FOR o IN SELECT l.kind, l.object FROM vmm_upgrade._lookup_objects_0_6() AS l
+              ORDER BY l.kind, l.object LOOP
+        saved := saved || CASE o.kind
+            WHEN 'FUNCTION' THEN
+                (SELECT jsonb_build_object('kind', o.kind, 'object', s || '.' || o.object,
+                                           'acl', p.proacl::text[], 'owner', p.proowner)
+                   FROM pg_proc p WHERE p.oid = (s || '.' || o.object)::regprocedure)
+            ELSE
+                (SELECT jsonb_build_object('kind', o.kind, 'object', s || '.' || quote_ident(o.object),
+                                           'acl', t.typacl::text[], 'owner', t.typowner)
+                   FROM pg_type t WHERE t.oid = (s || '.' || quote_ident(o.object))::regtype)
+            END;
+        EXECUTE format('DROP %s %s', o.kind,
+                       CASE o.kind WHEN 'FUNCTION' THEN s || '.' || o.object
+                                   ELSE s || '.' || quote_ident(o.object) END);
+        n := n + 1;
+    END LOOP;
+
+    PERFORM vmm_upgrade._create_lookups_0_6(mail_schema, dovecot);
+
+    FOR o IN SELECT x->>'kind' AS kind, x->>'object' AS object,
+                    (SELECT array_agg(a)::aclitem[] FROM jsonb_array_elements_text(x->'acl') AS a) AS acl,
+                    (x->>'owner')::oid AS owner
+               FROM jsonb_array_elements(saved) AS x
+              WHERE jsonb_typeof(x->'acl') = 'array' LOOP
+        PERFORM vmm_upgrade._restore_acl(o.kind, o.object, o.acl, o.owner);
+    END LOOP;
+    RETURN n;
+END
+$fn$;
+
+-- Public API: replace the 0.6 lookup functions of the mail schema (setting
+-- vmm_upgrade.schema, default public) with ours: the same names, arguments,
+-- result types and contracts (SPEC "Lookup contracts (0.6)"), our bodies
+-- (every name qualified, plans cached per session).  Atomic; the layout must
+-- be exactly 0.6 before and after, and the new dovecotpassword() must give an
+-- account with a NULL ssid its domain's services.  Privileges on the old
+-- functions are kept.  Recorded in vmm_upgrade.history.
+--   SELECT vmm_upgrade.replace_lookup_functions();
+CREATE FUNCTION vmm_upgrade.replace_lookup_functions()
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    s       name := vmm_upgrade.mail_schema();
+    started timestamptz := clock_timestamp();
+    variant text;
+    before  text;
+    n       integer;
+    version text := vmm_upgrade._installed_version();
+BEGIN
+    PERFORM vmm_upgrade.require_layout('0.6', NULL, s, 'vmm_upgrade.replace_lookup_functions() (preflight)');
+    variant := (SELECT d.dovecot FROM vmm_upgrade.detect_layout(s) AS d);
+    before := vmm_upgrade._probe_dovecotpassword(s);
+    n := vmm_upgrade._replace_lookups(s, variant);
+    PERFORM vmm_upgrade._require_lookups_ok(s, variant, 'vmm_upgrade.replace_lookup_functions() (postflight)');
+    PERFORM vmm_upgrade._record_step(s, version, version, variant, variant, started, 0,
+        jsonb_build_object('step', 'replace_lookup_functions', 'objects_replaced', n,
+                           'dovecotpassword_before', before));
+    RETURN format('replaced the %s lookup functions and types of schema "%s" (Dovecot %s variant) with vmm_upgrade''s',
+                  n, s, variant);
+END
+$fn$;
+
+-- Postflight of every step that creates lookup functions: the layout is
+-- exactly 0.6 of the variant, and dovecotpassword() is correct.
+CREATE FUNCTION vmm_upgrade._require_lookups_ok(mail_schema name, dovecot text, context text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    verdict text;
+BEGIN
+    PERFORM vmm_upgrade.require_layout('0.6', dovecot, mail_schema, context);
+    verdict := vmm_upgrade._probe_dovecotpassword(mail_schema);
+    IF verdict <> 'correct' THEN
+        RAISE EXCEPTION '%: dovecotpassword() in schema "%" is not correct: %', context, mail_schema, verdict
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'An account with a NULL service set must get its domain''s services.',
+                  HINT = 'Nothing was changed.';
+    END IF;
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------
+-- The vmm 0.6.0 fixes (vmm_upgrade--0.6.0--0.6.sql)
+-- ---------------------------------------------------------------------------
+
+-- Applies the fixes of SPEC "0.6.0 defects" to the exact 0.6 layout in
+-- <mail_schema> (the caller checks it): accounts whose tid is the transport
+-- row named 'domain' inherit their domain's transport (tid NULL; the row
+-- itself stays), and the lookup functions are replaced by ours (in both
+-- variants), which fixes dovecotpassword() for accounts with a NULL ssid.
+-- Harmless when there is nothing to fix.  Returns what it did.
+CREATE FUNCTION vmm_upgrade._fix_0_6_0(mail_schema name)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    s        text := quote_ident(mail_schema);
+    variant  text := (SELECT d.dovecot FROM vmm_upgrade.detect_layout(mail_schema) AS d);
+    before   text;
+    fixed    bigint;
+    tids     bigint[];
+    replaced integer;
+BEGIN
+    before := vmm_upgrade._probe_dovecotpassword(mail_schema);
+    -- Defect 1, in one pass over the affected rows.
+    EXECUTE format($q$
+        WITH fixed AS (
+            UPDATE %1$s.users AS u
+               SET tid = NULL
+              FROM %1$s.transport AS t
+             WHERE t.tid OPERATOR(pg_catalog.=) u.tid
+               AND t.transport OPERATOR(pg_catalog.=) 'domain'
+            RETURNING t.tid)
+        SELECT pg_catalog.count(*), pg_catalog.array_agg(DISTINCT tid) FROM fixed$q$, s)
+       INTO fixed, tids;
+    -- Defect 2 (and our bodies for every 0.6 database).
+    replaced := vmm_upgrade._replace_lookups(mail_schema, variant);
+    RETURN jsonb_build_object('mail_schema', mail_schema, 'dovecot', variant,
+                              'users_transport_domain_fixed', fixed,
+                              'domain_transport_tid', to_jsonb(tids),
+                              'dovecotpassword_before', before,
+                              'dovecotpassword_defective', before <> 'correct',
+                              'objects_replaced', replaced);
+END
+$fn$;
+
+-- The WARNING that ends the 0.6.0 -> 0.6 update: what was fixed.
+CREATE FUNCTION vmm_upgrade._warn_0_6_0_fixed(result jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    fixed bigint := (result->>'users_transport_domain_fixed')::bigint;
+BEGIN
+    RAISE WARNING 'vmm_upgrade: fixed the vmm 0.6.0 defects in schema "%": % account% had the transport "domain" and now use% their domain''s transport; dovecotpassword() was %',
+        result->>'mail_schema', fixed, CASE WHEN fixed = 1 THEN '' ELSE 's' END,
+        CASE WHEN fixed = 1 THEN 's' ELSE '' END,
+        CASE WHEN (result->>'dovecotpassword_defective')::boolean
+             THEN 'defective (' || (result->>'dovecotpassword_before') || ') and has been replaced'
+             ELSE 'correct and has been replaced by vmm_upgrade''s' END
+        USING DETAIL = 'Accounts without a service set of their own (ssid NULL) get their domain''s services from dovecotpassword() and can log in. The transport row named "domain" itself was left alone.',
+              HINT = CASE WHEN result->>'dovecot' = '1.1'
+                          THEN 'Once Dovecot is 1.2 or later, run SELECT vmm_upgrade.upgrade_dovecot_layout(); to switch to its layout.'
+                          ELSE 'Nothing else to do: Postfix and Dovecot keep their queries.' END;
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------
+-- The Dovecot < 1.2 -> >= 1.2 switch within 0.6
+-- ---------------------------------------------------------------------------
+
+-- Public API: switch the 0.6 layout of the mail schema (setting
+-- vmm_upgrade.schema, default public) from the Dovecot < 1.2 variant to the
+-- Dovecot >= 1.2 variant (SPEC "Dovecot < 1.2 -> >= 1.2 within 0.6"):
+--   * service_set.managesieve becomes sieve (its unique constraint follows);
+--   * userquota_11 with its trigger and function gives way to userquota with
+--     its own; the quota usage is carried over: per uid, path quota/storage
+--     becomes bytes and quota/messages becomes messages (a WARNING says what
+--     was carried and what was not); privileges on userquota_11 pass to
+--     userquota;
+--   * type dovecotpassword and the lookup functions are rebuilt (ours).
+-- Refuses anything but the exact 0.6 layout of the Dovecot < 1.2 variant,
+-- changing nothing.  Atomic, checked after, recorded in vmm_upgrade.history.
+--   SELECT vmm_upgrade.upgrade_dovecot_layout();
+CREATE FUNCTION vmm_upgrade.upgrade_dovecot_layout()
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    mail_schema name := vmm_upgrade.mail_schema();
+    s        text := quote_ident(mail_schema);
+    started  timestamptz := clock_timestamp();
+    version  text := vmm_upgrade._installed_version();
+    found    record;
+    owner    name;
+    q_acl    aclitem[];
+    q_owner  oid;
+    accounts bigint;
+    bytes    numeric;
+    messages numeric;
+    too_many bigint;
+    skipped  bigint;
+    skipped_paths text;
+    replaced integer;
+BEGIN
+    SELECT * INTO found FROM vmm_upgrade.detect_layout(mail_schema);
+    IF found.version = '0.6' AND found.dovecot = '1.2' THEN
+        RAISE EXCEPTION 'schema "%" already holds the Dovecot >= 1.2 variant of the vmm 0.6 layout', mail_schema
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Nothing was changed.',
+                  HINT = 'There is nothing to switch: service_set has the column sieve and the quota table is userquota.';
+    END IF;
+    IF found.version = '0.5.2' THEN
+        RAISE EXCEPTION 'schema "%" holds the vmm 0.5.2 layout, not 0.6', mail_schema
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Nothing was changed.',
+                  HINT = 'Upgrade to 0.6 and to the Dovecot >= 1.2 variant in one step: SET vmm_upgrade.dovecot_version = ''<the first word of dovecot --version>''; ALTER EXTENSION vmm_upgrade UPDATE;';
+    END IF;
+    PERFORM vmm_upgrade.require_layout('0.6', '1.1', mail_schema,
+                                       'vmm_upgrade.upgrade_dovecot_layout() (preflight)');
+    owner := vmm_upgrade._users_owner(mail_schema);
+
+    -- Dovecot must not add to userquota_11 while its rows are carried over.
+    EXECUTE format('LOCK TABLE %s.userquota_11 IN ACCESS EXCLUSIVE MODE', s);
+    SELECT c.relacl, c.relowner INTO q_acl, q_owner
+      FROM pg_class c WHERE c.oid = (s || '.userquota_11')::regclass;
+
+    -- 1. The sieve service flag gets its Dovecot >= 1.2 name; the unique
+    --    constraint on the four flags follows the column.
+    EXECUTE format('ALTER TABLE %s.service_set RENAME COLUMN managesieve TO sieve', s);
+
+    -- 2. userquota, filled from userquota_11 before its merge trigger exists.
+    EXECUTE format($q$
+        SELECT pg_catalog.count(*) FILTER (WHERE path NOT IN ('quota/storage', 'quota/messages')),
+               pg_catalog.string_agg(DISTINCT path, ', ' ORDER BY path)
+                   FILTER (WHERE path NOT IN ('quota/storage', 'quota/messages'))
+          FROM %s.userquota_11$q$, s) INTO skipped, skipped_paths;
+    EXECUTE format($q$
+        SELECT pg_catalog.count(*) FROM (
+            SELECT uid FROM %s.userquota_11
+             WHERE path = 'quota/messages'
+             GROUP BY uid
+            HAVING pg_catalog.sum(current) NOT BETWEEN -2147483648 AND 2147483647) AS x$q$, s)
+       INTO too_many;
+    IF too_many > 0 THEN
+        RAISE EXCEPTION 'userquota_11 in schema "%" counts more messages than userquota.messages (integer) can hold for % account(s)', mail_schema, too_many
+            USING ERRCODE = 'numeric_value_out_of_range',
+                  DETAIL = 'Nothing was changed.',
+                  HINT = 'Correct or delete those userquota_11 rows (path quota/messages); Dovecot recounts the usage.';
+    END IF;
+    EXECUTE format($q$
+        CREATE TABLE %1$s.userquota (
+            uid      bigint NOT NULL,
+            bytes    bigint NOT NULL DEFAULT 0,
+            messages integer NOT NULL DEFAULT 0,
+            CONSTRAINT pkey_userquota PRIMARY KEY (uid),
+            CONSTRAINT fkey_userquota_uid_users FOREIGN KEY (uid)
+                REFERENCES %1$s.users (uid) ON DELETE CASCADE)$q$, s);
+    EXECUTE format($q$
+        WITH carried AS (
+            INSERT INTO %1$s.userquota (uid, bytes, messages)
+            SELECT uid,
+                   coalesce(pg_catalog.sum(current) FILTER (WHERE path = 'quota/storage'), 0),
+                   coalesce(pg_catalog.sum(current) FILTER (WHERE path = 'quota/messages'), 0)
+              FROM %1$s.userquota_11
+             WHERE path IN ('quota/storage', 'quota/messages')
+             GROUP BY uid
+            RETURNING bytes, messages)
+        SELECT pg_catalog.count(*), coalesce(pg_catalog.sum(bytes), 0), coalesce(pg_catalog.sum(messages), 0)
+          FROM carried$q$, s)
+       INTO accounts, bytes, messages;
+
+    -- 3. userquota_11, its trigger and its function go.  No CASCADE: an
+    --    object of the DBA's built on them stops the switch.
+    EXECUTE format('DROP TRIGGER mergeuserquota_11 ON %s.userquota_11', s);
+    EXECUTE format('DROP FUNCTION %s.merge_userquota_11()', s);
+    EXECUTE format('DROP TABLE %s.userquota_11', s);
+
+    -- 4. userquota's merge trigger: an insert for a uid that has a row adds
+    --    bytes and messages to it (Dovecot's dict quota inserts deltas).  The
+    --    row itself is written by INSERT ... ON CONFLICT from within the
+    --    trigger, marked by a negated messages count (NULL for 0), which the
+    --    trigger undoes; a uid that is no account is dropped.
+    EXECUTE format($q$
+        CREATE FUNCTION %1$s.merge_userquota() RETURNS trigger
+        LANGUAGE plpgsql SECURITY INVOKER
+        AS $body$
+        BEGIN
+            IF NEW.messages IS NULL OR NEW.messages OPERATOR(pg_catalog.<) 0 THEN
+                NEW.messages := COALESCE(OPERATOR(pg_catalog.-) NEW.messages, 0);
+                RETURN NEW;
+            END IF;
+            IF NOT EXISTS (SELECT FROM %1$s.users u
+                            WHERE u.uid OPERATOR(pg_catalog.=) NEW.uid) THEN
+                RETURN NULL;
+            END IF;
+            INSERT INTO %1$s.userquota AS q (uid, bytes, messages)
+            VALUES (NEW.uid, NEW.bytes,
+                    CASE WHEN NEW.messages OPERATOR(pg_catalog.=) 0 THEN NULL
+                         ELSE OPERATOR(pg_catalog.-) NEW.messages END)
+            ON CONFLICT (uid) DO UPDATE
+               SET bytes = q.bytes OPERATOR(pg_catalog.+) EXCLUDED.bytes,
+                   messages = q.messages OPERATOR(pg_catalog.+) EXCLUDED.messages;
+            RETURN NULL;
+        END
+        $body$$q$, s);
+    EXECUTE format($q$CREATE TRIGGER mergeuserquota BEFORE INSERT ON %1$s.userquota
+                     FOR EACH ROW EXECUTE FUNCTION %1$s.merge_userquota()$q$, s);
+    PERFORM vmm_upgrade._hand_over('TABLE', s || '.userquota', owner);
+    PERFORM vmm_upgrade._hand_over('FUNCTION', s || '.merge_userquota()', owner);
+    -- Whoever could use userquota_11 (Dovecot) can use userquota.
+    PERFORM vmm_upgrade._restore_acl('TABLE', s || '.userquota', q_acl, q_owner);
+
+    -- 5. The dovecotpassword type (sieve) and the lookup functions, ours.
+    replaced := vmm_upgrade._replace_lookups(mail_schema, '1.2');
+
+    -- 6. Postflight: exactly the 0.6 layout of the Dovecot >= 1.2 variant.
+    PERFORM vmm_upgrade._require_lookups_ok(mail_schema, '1.2',
+                                            'vmm_upgrade.upgrade_dovecot_layout() (postflight)');
+
+    PERFORM vmm_upgrade._record_step(mail_schema, version, version, '1.1', '1.2', started, accounts,
+        jsonb_build_object('step', 'upgrade_dovecot_layout',
+                           'quota_accounts_carried', accounts,
+                           'quota_bytes_carried', bytes,
+                           'quota_messages_carried', messages,
+                           'quota_rows_not_carried', skipped,
+                           'objects_replaced', replaced));
+
+    RAISE WARNING 'vmm_upgrade: schema "%" now holds the Dovecot >= 1.2 variant; the quota usage of % account% was carried from userquota_11 to userquota: % bytes, % messages in all',
+        mail_schema, accounts, CASE WHEN accounts = 1 THEN '' ELSE 's' END, bytes, messages
+        USING DETAIL = CASE WHEN skipped > 0
+                            THEN format('%s userquota_11 row%s with other paths (%s) %s not carried: Dovecot >= 1.2 keeps only bytes and messages.',
+                                        skipped, CASE WHEN skipped = 1 THEN '' ELSE 's' END, skipped_paths,
+                                        CASE WHEN skipped = 1 THEN 'was' ELSE 'were' END)
+                            ELSE 'Every userquota_11 row was carried (paths quota/storage and quota/messages).' END,
+              HINT = format('Point Dovecot''s dict quota map at table userquota (fields bytes and messages, key uid) and make sure its role may write it: SELECT * FROM vmm_upgrade.set_permissions(''dovecot'', ''postfix'');%s',
+                            CASE WHEN q_acl IS NOT NULL THEN ' (the privileges on userquota_11 were carried over).' ELSE '' END);
+
+    RETURN format('switched schema "%s" to the Dovecot >= 1.2 variant: %s account%s'' quota usage carried (%s bytes, %s messages), %s lookup functions and types rebuilt',
+                  mail_schema, accounts, CASE WHEN accounts = 1 THEN '' ELSE 's' END, bytes, messages, replaced);
+END
+$fn$;
