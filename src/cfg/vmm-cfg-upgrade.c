@@ -281,7 +281,8 @@ read_job(const char *path, const char *kind, CfgError *err)
 	Job		   *j;
 	int			fd;
 	char	   *real;
-	size_t		got = 0;
+	size_t		got = 0,
+				i;
 
 	real = realpath(path, NULL);
 	if (real == NULL)
@@ -290,6 +291,15 @@ read_job(const char *path, const char *kind, CfgError *err)
 					  path, 0, "%s", strerror(errno));
 		return NULL;
 	}
+	for (i = 0; i < njobs; i++)
+		if (strcmp(jobs[i].real, real) == 0)
+		{
+			cfg_set_error(err, CFG_EXIT_ERROR, path, 0,
+						  "is the same file as %s; name each file once",
+						  jobs[i].path);
+			free(real);
+			return NULL;
+		}
 	fd = open(real, O_RDONLY);
 	if (fd < 0)
 	{

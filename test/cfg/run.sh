@@ -268,6 +268,8 @@ if command -v patch > /dev/null 2>&1; then
 	else
 		fail "special: --dry-run diff" "patched file differs"
 	fi
+else
+	echo "skip special: patch not installed"
 fi
 
 # memory errors and leaks on a full run, when valgrind is there
