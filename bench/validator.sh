@@ -14,7 +14,7 @@ if [ -z "${PGHOST:-}${PGPORT:-}" ] || [ "${1:-}" != "--in-cluster" ]; then
 	. test/deps.sh
 	vmm_install_deps
 	make -s >/dev/null && make -s install >/dev/null
-	exec pg_virtualenv -v 15 bash "$0" --in-cluster
+	exec pg_virtualenv -t -v 15 bash "$0" --in-cluster
 fi
 
 users=${BENCH_USERS:-1000000}

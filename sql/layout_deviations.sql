@@ -68,6 +68,22 @@ BEGIN;
 CREATE FUNCTION m.postfix_virtual_uid_map(text) RETURNS bigint LANGUAGE sql AS 'SELECT 1::bigint';
 SELECT * FROM vmm_upgrade.check_layout('0.5.2');
 ROLLBACK;
+-- Functions and operators planted in the mail schema under the names the
+-- validator uses are never called (each would raise), and are no deviations.
+BEGIN;
+CREATE FUNCTION m.format_type(oid, integer) RETURNS text LANGUAGE plpgsql
+  AS $$BEGIN RAISE EXCEPTION 'planted format_type called'; END$$;
+CREATE FUNCTION m.concat(name, text, name) RETURNS text LANGUAGE plpgsql
+  AS $$BEGIN RAISE EXCEPTION 'planted concat called'; END$$;
+CREATE FUNCTION m.planted_eq(oid, oid) RETURNS boolean LANGUAGE plpgsql
+  AS $$BEGIN RAISE EXCEPTION 'planted = called'; END$$;
+CREATE OPERATOR m.= (LEFTARG = oid, RIGHTARG = oid, FUNCTION = m.planted_eq);
+CREATE FUNCTION m.planted_cat(name, text) RETURNS text LANGUAGE plpgsql
+  AS $$BEGIN RAISE EXCEPTION 'planted || called'; END$$;
+CREATE OPERATOR m.|| (LEFTARG = name, RIGHTARG = text, FUNCTION = m.planted_cat);
+SELECT * FROM vmm_upgrade.check_layout('0.5.2');
+SELECT version, dovecot FROM vmm_upgrade.detect_layout();
+ROLLBACK;
 -- Half-upgraded: what vmm's own script leaves when it stops midway
 -- (service_set created and filled, users still carrying the flags).
 BEGIN;

@@ -11,4 +11,4 @@ cd "$(dirname "$0")/.."
 vmm_install_deps
 make -s >/dev/null
 make -s install >/dev/null
-exec pg_virtualenv -v 15 bash test/demo-in-cluster.sh
+exec pg_virtualenv -t -v 15 bash test/demo-in-cluster.sh

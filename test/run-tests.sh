@@ -18,4 +18,4 @@ make -s install >/dev/null
 rm -rf test/results
 mkdir -p test/results
 chmod 777 test/results
-pg_virtualenv -v 15 bash test/run-in-cluster.sh
+pg_virtualenv -t -v 15 bash test/run-in-cluster.sh
