@@ -422,7 +422,7 @@ AS $fn$
 DECLARE
     fixed bigint := (result->>'users_transport_domain_fixed')::bigint;
 BEGIN
-    RAISE WARNING 'vmm_upgrade: fixed the vmm 0.6.0 defects in schema "%": % account% had the transport "domain" and now use% their domain''s transport; dovecotpassword() was %',
+    RAISE WARNING 'vmm_upgrade: fixed the vmm 0.6.0 defects in schema "%": % account% on the transport "domain" now inherit% the domain''s transport; dovecotpassword() was %',
         result->>'mail_schema', fixed, CASE WHEN fixed = 1 THEN '' ELSE 's' END,
         CASE WHEN fixed = 1 THEN 's' ELSE '' END,
         CASE WHEN (result->>'dovecotpassword_defective')::boolean
