@@ -216,7 +216,13 @@ chmod 0644 "$t/etc/vmm.cfg" "$t/postfix/pgsql-virtual_uid_maps.cf"
 chmod 0755 "$scratch" "$t" "$t/postfix"
 chmod 0555 "$t/etc"
 run_as=""
+ro_tool=$tool
 if [ "$(id -u)" = 0 ]; then
+	# nobody may not reach the checkout (e.g. under /root): use a copy
+	mkdir -p "$scratch/bin"
+	cp "$tool" "$scratch/bin/vmm-cfg-upgrade"
+	chmod 0755 "$scratch/bin" "$scratch/bin/vmm-cfg-upgrade"
+	ro_tool=$scratch/bin/vmm-cfg-upgrade
 	# vmm.cfg's directory is read-only for nobody; the Postfix one is
 	# writable, so the first file would succeed on its own
 	chown 65534:65534 "$t/postfix" "$t/postfix/pgsql-virtual_uid_maps.cf"
@@ -225,7 +231,7 @@ else
 	chmod 0755 "$t/postfix"
 fi
 before=$(tree_sum "$t")
-VMM_CFG_DOVECOT= $run_as "$tool" --postfix-dir "$t/postfix" "$t/etc/vmm.cfg" \
+VMM_CFG_DOVECOT= $run_as "$ro_tool" --postfix-dir "$t/postfix" "$t/etc/vmm.cfg" \
 	> "$scratch/out" 2> "$scratch/err"
 rc=$?
 chmod 0755 "$t/etc"
