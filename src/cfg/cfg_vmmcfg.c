@@ -1215,6 +1215,43 @@ remove_obsolete_sections(Ctx *c)
 	}
 }
 
+/*
+ * vmm 0.5.2 read vmm.cfg with ConfigParser, which expands "%(name)s" in a
+ * value that contains "%("; vmm 0.6 reads it raw.  Such a value (a
+ * password, most likely) would change meaning, so say so; it is not
+ * rewritten, because we cannot know which of the two the admin wants.
+ */
+static void
+warn_interpolation(Ctx *c)
+{
+	size_t		i,
+				j;
+	StrBuf		v;
+
+	sb_init(&v);
+	for (i = 0; i < c->nsecs; i++)
+	{
+		Section    *s = c->secs[i];
+
+		if (s->removed || s->name == NULL)
+			continue;
+		for (j = 0; j < s->nchunks; j++)
+		{
+			Chunk	   *ch = &s->chunks[j];
+
+			if (ch->kind != CH_ENTRY || ch->commented)
+				continue;
+			entry_value(c, ch, &v);
+			if (strstr(v.data, "%(") != NULL)
+				sb_printf(&c->notes,
+						  "Warning: %s.%s (line %d) contains \"%%(\": vmm 0.5.2 expanded it, vmm 0.6 reads it as it is\n",
+						  s->name, chunk_name(ch),
+						  c->lines[ch->optline].lineno);
+		}
+	}
+	sb_free(&v);
+}
+
 /* ----------------------------------------------------------------------
  * Output
  * ---------------------------------------------------------------------- */
@@ -1488,6 +1525,7 @@ vmmcfg_upgrade(const char *fname, const char *buf, size_t len,
 			add_generated(&c, newopts[i].sec, newopts[i].opt,
 						  newopts[i].value, newopts[i].comment, 'N');
 	remove_obsolete_sections(&c);
+	warn_interpolation(&c);
 	if (!has_opt(&c, "database", "user"))
 		sb_puts(&c.notes, "Warning: vmm 0.6 needs database.user, which is not set\n");
 	if (!has_opt(&c, "database", "pass"))
