@@ -71,6 +71,7 @@ typedef struct Options
 typedef struct ProbeInfo
 {
 	char		path[PATH_MAX];
+	char		said[64];		/* its first word, when we shortened it */
 	int			used;
 } ProbeInfo;
 
@@ -510,9 +511,8 @@ probe_dovecot(void *ctx, char *buf, size_t bufsize, CfgError *err)
 						  (int) (b - a > 60 ? 60 : b - a), outbuf + a);
 			return -1;
 		}
-		fprintf(stderr, PROG ": note: Dovecot says %.*s; vmm 0.6 takes three parts, so %.*s\n",
-				(int) (b - a), outbuf + a,
-				(int) ((size_t) (dot - outbuf) - a), outbuf + a);
+		snprintf(pi->said, sizeof(pi->said), "%.*s", (int) (b - a),
+				 outbuf + a);
 		b = (size_t) (dot - outbuf);
 	}
 	if (b - a >= bufsize)
@@ -968,6 +968,10 @@ main(int argc, char **argv)
 			sb_printf(&j->rw.report,
 					  "Dovecot version taken from \"%s --version\"\n",
 					  probe.path);
+		if (probe.used && j->rw.changed && probe.said[0])
+			sb_printf(&j->rw.report,
+					  "Dovecot said %s; vmm 0.6 takes only the first three parts\n",
+					  probe.said);
 	}
 	if (o.postfix_dir && do_postfix_dir(o.postfix_dir, &err) != 0)
 		return fail(&err);
