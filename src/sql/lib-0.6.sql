@@ -72,6 +72,46 @@ BEGIN
 END
 $fn$;
 
+-- Stop, before anything is dropped, when objects outside the given set
+-- (a DBA's view, function or column) depend on one of the objects in it:
+-- DROP without CASCADE would stop the step anyway, with a HINT to CASCADE
+-- that must not be followed.  objects: (class, oid) pairs as regclass[] and
+-- oid[]; what: the step, for the message.
+CREATE FUNCTION vmm_upgrade._require_no_dependents(classes regclass[], oids oid[], what text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n integer;
+    listing text;
+BEGIN
+    SELECT count(*), string_agg(format('%s depends on %s',
+                                       pg_describe_object(d.classid, d.objid, d.objsubid),
+                                       pg_describe_object(d.refclassid, d.refobjid, 0)),
+                                E'\n' ORDER BY pg_describe_object(d.classid, d.objid, d.objsubid))
+      INTO n, listing
+      FROM pg_depend d
+      JOIN unnest(classes, oids) AS r(cls, id)
+        ON d.refclassid = r.cls AND d.refobjid = r.id
+     WHERE d.deptype = 'n'
+       AND NOT EXISTS (SELECT FROM unnest(classes, oids) AS o(cls, id)
+                        WHERE o.cls = d.classid AND o.id = d.objid)
+       -- a trigger on a table of the set, calling a function of the set
+       AND NOT (d.classid = 'pg_trigger'::regclass
+                AND EXISTS (SELECT FROM pg_trigger tg
+                              JOIN unnest(classes, oids) AS o(cls, id)
+                                ON o.cls = 'pg_class'::regclass AND o.id = tg.tgrelid
+                             WHERE tg.oid = d.objid));
+    IF n > 0 THEN
+        RAISE EXCEPTION '% objects of the database depend on what this step must drop', what
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = listing,
+                  HINT = 'Nothing was changed. Drop those objects (save their definitions to re-create them afterwards), then run the step again.';
+    END IF;
+END
+$fn$;
+
 -- Record a step in vmm_upgrade.history.  The versions are the extension's
 -- (a step within 0.6 goes from the installed version to itself).
 CREATE FUNCTION vmm_upgrade._record_step(mail_schema name, from_version text, to_version text,
@@ -255,6 +295,8 @@ BEGIN
                    THEN 'dovecotpassword() gives an account with a NULL ssid its domain''s services'
                    WHEN verdict = 'missing'
                    THEN 'dovecotpassword() does not exist'
+                   WHEN verdict LIKE 'probe failed: %'
+                   THEN 'dovecotpassword() could not be probed: ' || substr(verdict, 15)
                    ELSE 'dovecotpassword() gives ' || verdict END;
     RETURN NEXT;
 END
@@ -280,6 +322,13 @@ DECLARE
     saved jsonb := '[]';
     n     integer := 0;
 BEGIN
+    -- Nothing outside the set may depend on it.
+    PERFORM vmm_upgrade._require_no_dependents(
+        array_agg(CASE l.kind WHEN 'FUNCTION' THEN 'pg_proc'::regclass ELSE 'pg_type'::regclass END),
+        array_agg(CASE l.kind WHEN 'FUNCTION' THEN (s || '.' || l.object)::regprocedure::oid
+                              ELSE (s || '.' || quote_ident(l.object))::regtype::oid END),
+        format('replacing the lookup functions of schema "%s":', mail_schema))
+      FROM vmm_upgrade._lookup_objects_0_6() AS l;
     -- Remember the privileges, then drop the functions before the types.
     FOR o IN SELECT l.kind, l.object FROM vmm_upgrade._lookup_objects_0_6() AS l
               ORDER BY l.kind, l.object LOOP
@@ -495,6 +544,12 @@ BEGIN
     EXECUTE format('LOCK TABLE %s.userquota_11 IN ACCESS EXCLUSIVE MODE', s);
     SELECT c.relacl, c.relowner INTO q_acl, q_owner
       FROM pg_class c WHERE c.oid = (s || '.userquota_11')::regclass;
+
+    -- Nothing of the DBA's may depend on what goes (no CASCADE).
+    PERFORM vmm_upgrade._require_no_dependents(
+        ARRAY['pg_class', 'pg_proc']::regclass[],
+        ARRAY[(s || '.userquota_11')::regclass::oid, (s || '.merge_userquota_11()')::regprocedure::oid],
+        format('switching schema "%s" to the Dovecot >= 1.2 variant:', mail_schema));
 
     -- 1. The sieve service flag gets its Dovecot >= 1.2 name; the unique
     --    constraint on the four flags follows the column.
