@@ -1,0 +1,149 @@
+--
+-- Atomicity of ALTER EXTENSION vmm_upgrade UPDATE (0.5.2 -> 0.6): whatever
+-- step fails, the structure and every row of the mail schema, and the
+-- extension, are exactly as before.
+--   * an event trigger makes the Nth DDL command fail, for every N from the
+--     first command of the update to the ALTER EXTENSION itself;
+--   * a trigger of the DBA's makes the one data pass over users fail;
+--   * a trigger on the history table makes the recording step fail;
+--   * an index of the DBA's holds a name the upgrade needs (not a layout
+--     deviation, so preflight lets it through and the upgrade trips on it).
+--
+CREATE DATABASE vmm_t_upgrade_atomic;
+\c vmm_t_upgrade_atomic
+\set SHOW_CONTEXT never
+CREATE ROLE regress_vmm_atomic_dovecot;
+CREATE ROLE regress_vmm_atomic_postfix;
+SET vmm_upgrade.dovecot_role = regress_vmm_atomic_dovecot;
+SET vmm_upgrade.postfix_role = regress_vmm_atomic_postfix;
+\set ECHO none
+\set schema public
+\set dovecot 1.1
+\set lookups true
+\i test/fixtures/vmm-0.5.2.sql
+\set users 200
+\i test/fixtures/generate-0.5.2.sql
+\i test/sql/snapshot.sql
+\set ECHO all
+SET vmm_upgrade.dovecot_version = '2.2.36';
+CREATE EXTENSION vmm_upgrade VERSION '0.5.2';
+-- The extension's state: its version and its history rows (the history's
+-- id sequence may advance: sequences are not transactional).
+CREATE FUNCTION t.extension_state() RETURNS text LANGUAGE sql AS $$
+    SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') || ' '
+           || (SELECT md5(coalesce(string_agg(h::text, E'\n' ORDER BY h.id), '')) FROM vmm_upgrade.history h)
+$$;
+SELECT t.snapshot('public') AS before, t.extension_state() AS before_ext \gset
+-- Fails at the Nth DDL command (t.fail_at; 0: never) and counts them.
+CREATE FUNCTION t.fail_at_nth() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE
+    n integer := coalesce(nullif(current_setting('t.ddl_seen', true), ''), '0')::integer + 1;
+BEGIN
+    PERFORM set_config('t.ddl_seen', n::text, false);
+    IF n = current_setting('t.fail_at')::integer THEN
+        RAISE EXCEPTION 'injected failure at DDL command % (%)', n, tg_tag;
+    END IF;
+END
+$$;
+CREATE EVENT TRIGGER t_fail_at_nth ON ddl_command_end EXECUTE FUNCTION t.fail_at_nth();
+-- Two failures as a DBA would meet them: at the first DDL command, and at
+-- the last one (the ALTER EXTENSION itself, after the whole script).
+SET t.ddl_seen = 0;
+SET t.fail_at = 1;
+ALTER EXTENSION vmm_upgrade UPDATE;
+-- A dry run that fails nowhere counts the commands, then is undone.
+BEGIN;
+SET t.ddl_seen = 0;
+SET t.fail_at = 0;
+SET client_min_messages = error;
+ALTER EXTENSION vmm_upgrade UPDATE;
+RESET client_min_messages;
+SELECT current_setting('t.ddl_seen')::integer AS ddl_commands \gset
+ROLLBACK;
+SELECT :ddl_commands > 50 AS many_ddl_commands;
+SET t.ddl_seen = 0;
+SET t.fail_at = :ddl_commands;
+ALTER EXTENSION vmm_upgrade UPDATE;
+SELECT t.snapshot('public') = :'before' AS mail_unchanged,
+       t.extension_state() = :'before_ext' AS extension_unchanged;
+-- Every N in turn (each attempt in a subtransaction of its own).
+SET t.ddl_count = :ddl_commands;
+SET t.before = :'before';
+SET t.before_ext = :'before_ext';
+CREATE TABLE t.sweep (n integer, message text, mail_unchanged boolean, extension_unchanged boolean,
+                      version text);
+DO $$
+DECLARE
+    msg text;
+BEGIN
+    FOR n IN 1 .. current_setting('t.ddl_count')::integer LOOP
+        PERFORM set_config('t.fail_at', n::text, false);
+        PERFORM set_config('t.ddl_seen', '0', false);
+        BEGIN
+            SET LOCAL client_min_messages = error;
+            ALTER EXTENSION vmm_upgrade UPDATE;
+            msg := 'no failure';
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        END;
+        INSERT INTO t.sweep
+        SELECT n, msg, t.snapshot('public') = current_setting('t.before'),
+               t.extension_state() = current_setting('t.before_ext'),
+               (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade');
+    END LOOP;
+END
+$$;
+-- Each attempt failed where injected, and left everything as it was.
+SELECT count(*) = :ddl_commands AS every_command_tried,
+       count(*) FILTER (WHERE message ~ '^injected failure at DDL command') = :ddl_commands AS all_failed_as_injected,
+       bool_and(mail_unchanged) AS mail_unchanged,
+       bool_and(extension_unchanged) AS extension_unchanged,
+       string_agg(DISTINCT version, ',') AS version
+  FROM t.sweep;
+-- The commands the failures hit, by kind.
+SELECT substring(message from '\((.*)\)$') AS command, count(*)
+  FROM t.sweep GROUP BY 1 ORDER BY 1;
+DROP EVENT TRIGGER t_fail_at_nth;
+-- The one data pass over users fails (a trigger of the DBA's).
+CREATE FUNCTION t.no_updates() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'users is read-only today';
+END
+$$;
+CREATE TRIGGER t_no_updates BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION t.no_updates();
+SELECT t.snapshot('public') AS before \gset
+ALTER EXTENSION vmm_upgrade UPDATE;
+SELECT t.snapshot('public') = :'before' AS mail_unchanged,
+       t.extension_state() = :'before_ext' AS extension_unchanged;
+DROP TRIGGER t_no_updates ON public.users;
+-- The recording step fails.
+CREATE FUNCTION t.no_history() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'history is full';
+END
+$$;
+CREATE TRIGGER t_no_history BEFORE INSERT ON vmm_upgrade.history FOR EACH ROW EXECUTE FUNCTION t.no_history();
+SELECT t.snapshot('public') AS before, t.extension_state() AS before_ext \gset
+ALTER EXTENSION vmm_upgrade UPDATE;
+SELECT t.snapshot('public') = :'before' AS mail_unchanged,
+       t.extension_state() = :'before_ext' AS extension_unchanged;
+DROP TRIGGER t_no_history ON vmm_upgrade.history;
+-- An index of the DBA's named like a constraint the upgrade creates.
+CREATE INDEX pkey_service_set ON public.users (name);
+SELECT count(*) AS deviations FROM vmm_upgrade.check_layout('0.5.2');
+SELECT t.snapshot('public') AS before, t.extension_state() AS before_ext \gset
+ALTER EXTENSION vmm_upgrade UPDATE;
+SELECT t.snapshot('public') = :'before' AS mail_unchanged,
+       t.extension_state() = :'before_ext' AS extension_unchanged,
+       (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') AS version;
+DROP INDEX public.pkey_service_set;
+-- With the obstacles gone, the update goes through.
+SET client_min_messages = error;
+ALTER EXTENSION vmm_upgrade UPDATE;
+RESET client_min_messages;
+SELECT * FROM vmm_upgrade.detect_layout();
+SELECT count(*) AS deviations FROM vmm_upgrade.check_layout('0.6', '1.2');
+\c postgres
+DROP DATABASE vmm_t_upgrade_atomic;
+DROP ROLE regress_vmm_atomic_dovecot;
+DROP ROLE regress_vmm_atomic_postfix;
