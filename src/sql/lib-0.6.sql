@@ -86,11 +86,11 @@ DECLARE
     n integer;
     listing text;
 BEGIN
-    SELECT count(*), string_agg(format('%s depends on %s',
-                                       pg_describe_object(d.classid, d.objid, d.objsubid),
-                                       pg_describe_object(d.refclassid, d.refobjid, 0)),
-                                E'\n' ORDER BY pg_describe_object(d.classid, d.objid, d.objsubid))
+    SELECT count(*), string_agg(x.line, E'\n' ORDER BY x.line)
       INTO n, listing
+      FROM (SELECT DISTINCT format('%s depends on %s',
+                                   pg_describe_object(d.classid, d.objid, d.objsubid),
+                                   pg_describe_object(d.refclassid, d.refobjid, 0)) AS line
       FROM pg_depend d
       JOIN unnest(classes, oids) AS r(cls, id)
         ON d.refclassid = r.cls AND d.refobjid = r.id
@@ -102,7 +102,7 @@ BEGIN
                 AND EXISTS (SELECT FROM pg_trigger tg
                               JOIN unnest(classes, oids) AS o(cls, id)
                                 ON o.cls = 'pg_class'::regclass AND o.id = tg.tgrelid
-                             WHERE tg.oid = d.objid));
+                             WHERE tg.oid = d.objid))) AS x;
     IF n > 0 THEN
         RAISE EXCEPTION '% objects of the database depend on what this step must drop', what
             USING ERRCODE = 'dependent_objects_still_exist',
@@ -569,7 +569,7 @@ BEGIN
             HAVING pg_catalog.sum(current) NOT BETWEEN -2147483648 AND 2147483647) AS x$q$, s)
        INTO too_many;
     IF too_many > 0 THEN
-        RAISE EXCEPTION 'userquota_11 in schema "%" counts more messages than userquota.messages (integer) can hold for % account(s)', mail_schema, too_many
+        RAISE EXCEPTION 'userquota_11 in schema "%" counts more messages than userquota.messages (integer) can hold for % account%', mail_schema, too_many, CASE WHEN too_many = 1 THEN '' ELSE 's' END
             USING ERRCODE = 'numeric_value_out_of_range',
                   DETAIL = 'Nothing was changed.',
                   HINT = 'Correct or delete those userquota_11 rows (path quota/messages); Dovecot recounts the usage.';
