@@ -1,0 +1,167 @@
+-- test/pgtap/v060.sql - the 0.6 steps' API (check_0_6_0_defects,
+-- replace_lookup_functions, upgrade_dovecot_layout, version 0.6.0 and its
+-- update), the dovecotpassword probe (by behaviour, leaves nothing, moves no
+-- sequence), errcodes, pinned search_path, planted operators never called.
+\set ECHO none
+\set QUIET on
+SET client_min_messages = warning;
+\set schema f11
+\set dovecot 1.1
+\set release 0.6.0
+\i test/fixtures/vmm-0.6.sql
+\set schema f12
+\set dovecot 1.2
+\set release 0.6.2
+\i test/fixtures/vmm-0.6.sql
+\set schema hj
+\set dovecot 1.1
+\set release 0.6.2
+\i test/fixtures/vmm-0.6.sql
+\set schema f052
+\set dovecot 1.2
+\set lookups false
+\i test/fixtures/vmm-0.5.2.sql
+CREATE FUNCTION pg_temp.populate(s name) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM set_config('search_path', quote_ident(s) || ', pg_catalog', true);
+	EXECUTE format($q$
+	INSERT INTO %1$I.transport (tid, transport) VALUES (2, 'domain');
+	INSERT INTO %1$I.domain_data (gid, ssid, domaindir) VALUES (70000, 3, '/srv/mail/0');
+	INSERT INTO %1$I.domain_name (domainname, gid, is_primary) VALUES ('example.org', 70000, true);
+	INSERT INTO %1$I.users (local_part, passwd, uid, gid, ssid, tid) VALUES
+		('ann', '{PLAIN}a', 70000, 70000, NULL, NULL), ('bob', '{PLAIN}b', 70001, 70000, 9, NULL)$q$, s);
+END $$;
+SELECT pg_temp.populate('f11'), pg_temp.populate('f12'), pg_temp.populate('hj');
+RESET search_path;
+SET vmm_upgrade.schema = f12;
+CREATE EXTENSION vmm_upgrade;
+RESET client_min_messages;
+
+BEGIN;
+SELECT plan(29);
+
+-- Versions and update paths.
+SELECT ok((SELECT array_agg(version::text) FROM pg_available_extension_versions
+            WHERE name = 'vmm_upgrade') @> ARRAY['0.5.2', '0.6.0', '0.6'],
+          'versions 0.5.2, 0.6.0 and 0.6 are available');
+SELECT is((SELECT path FROM pg_extension_update_paths('vmm_upgrade') WHERE source = '0.6.0' AND target = '0.6'),
+          '0.6.0--0.6', '0.6.0 updates to 0.6 in one step');
+
+-- The public API.
+SELECT has_function('vmm_upgrade', 'check_0_6_0_defects', ARRAY['name'], 'check_0_6_0_defects(name) exists');
+SELECT is(pg_get_function_arguments('vmm_upgrade.check_0_6_0_defects(name)'::regprocedure),
+          'mail_schema name DEFAULT NULL::name, OUT defect text, OUT present boolean, OUT detail text',
+          'check_0_6_0_defects(mail_schema DEFAULT NULL) -> (defect, present, detail)');
+SELECT function_returns('vmm_upgrade', 'replace_lookup_functions', ARRAY[]::text[], 'text',
+                        'replace_lookup_functions() returns a summary');
+SELECT function_returns('vmm_upgrade', 'upgrade_dovecot_layout', ARRAY[]::text[], 'text',
+                        'upgrade_dovecot_layout() returns a summary');
+
+-- Every plpgsql/sql function of the extension pins search_path and none is
+-- SECURITY DEFINER.
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p
+     WHERE p.pronamespace = 'vmm_upgrade'::regnamespace
+       AND p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
+       AND p.proname IN ('_lookup_objects_0_6', '_restore_acl', '_require_no_dependents', '_record_step',
+                         '_installed_version', '_domain_transport_users', '_probe_dovecotpassword',
+                         'check_0_6_0_defects', '_replace_lookups', 'replace_lookup_functions',
+                         '_require_lookups_ok', '_fix_0_6_0', '_warn_0_6_0_fixed', 'upgrade_dovecot_layout')
+       AND NOT (coalesce(p.proconfig, '{}') @> ARRAY['search_path=pg_catalog, pg_temp'])$$,
+    'the 0.6 step functions pin search_path to pg_catalog, pg_temp');
+SELECT is((SELECT count(*)::integer FROM pg_proc WHERE pronamespace = 'vmm_upgrade'::regnamespace AND prosecdef),
+          0, 'no function of the extension is SECURITY DEFINER');
+
+-- The probe: by behaviour, for each variant.
+SELECT is(vmm_upgrade._probe_dovecotpassword('f11'), 'no row for an account with a NULL ssid',
+          'the probe finds vmm 0.6.0''s Dovecot 1.1 dovecotpassword defective');
+SELECT is(vmm_upgrade._probe_dovecotpassword('f12'), 'correct', 'the probe finds a 0.6.2 dovecotpassword correct');
+SELECT is(vmm_upgrade._probe_dovecotpassword('hj'), 'correct', 'the probe finds a 0.6.2 Dovecot 1.1 dovecotpassword correct');
+-- It leaves no row and moves no sequence.
+CREATE TEMP TABLE counts AS
+SELECT (SELECT count(*) FROM f11.users) AS users, (SELECT count(*) FROM f11.domain_data) AS domains,
+       (SELECT count(*) FROM f11.domain_name) AS names,
+       (SELECT string_agg(last_value::text, ',' ORDER BY sequencename) FROM pg_sequences WHERE schemaname = 'f11') AS seqs;
+DO $$ BEGIN PERFORM vmm_upgrade._probe_dovecotpassword('f11'); END $$;
+SELECT is((SELECT count(*) FROM f11.users), (SELECT users FROM counts), 'the probe leaves no account behind');
+SELECT is((SELECT count(*) FROM f11.domain_data) + (SELECT count(*) FROM f11.domain_name),
+          (SELECT domains + names FROM counts), 'the probe leaves no domain behind');
+SELECT is((SELECT string_agg(last_value::text, ',' ORDER BY sequencename) FROM pg_sequences WHERE schemaname = 'f11'),
+          (SELECT seqs FROM counts), 'the probe moves no sequence');
+-- A function that answers with the wrong services (set 1, not the domain's).
+SAVEPOINT wrong;
+SET LOCAL search_path = f12, pg_catalog;
+CREATE OR REPLACE FUNCTION f12.dovecotpassword(localpart varchar, the_domain varchar)
+RETURNS SETOF f12.dovecotpassword LANGUAGE plpgsql STABLE STRICT AS $$
+BEGIN
+	RETURN QUERY SELECT (localpart || '@' || the_domain)::varchar(320), u.passwd, s.smtp, s.pop3, s.imap, s.sieve
+	  FROM users u JOIN domain_name n ON n.gid = u.gid JOIN service_set s ON s.ssid = coalesce(u.ssid, 1)
+	 WHERE n.domainname = the_domain AND u.local_part = localpart;
+END $$;
+RESET search_path;
+SELECT matches(vmm_upgrade._probe_dovecotpassword('f12'), '^wrong row for an account with a NULL ssid',
+               'the probe tells a function that ignores the domain''s service set');
+SELECT is((SELECT present FROM vmm_upgrade.check_0_6_0_defects('f12') WHERE defect LIKE 'dovecotpassword%'),
+          true, 'check_0_6_0_defects reports it as present');
+ROLLBACK TO SAVEPOINT wrong;
+-- Defect 1 counted.
+SELECT is(vmm_upgrade._domain_transport_users('f11'), 0::bigint, 'no account on the transport "domain" yet');
+UPDATE f11.users SET tid = 2 WHERE local_part = 'ann';
+SELECT is(vmm_upgrade._domain_transport_users('f11'), 1::bigint, 'an account on the transport "domain" is counted');
+
+-- Errcodes.
+SET LOCAL vmm_upgrade.schema = f12;
+SELECT throws_ok('SELECT vmm_upgrade.upgrade_dovecot_layout()', '55000',
+                 'schema "f12" already holds the Dovecot >= 1.2 variant of the vmm 0.6 layout',
+                 'the switch refuses the 1.2 variant: object_not_in_prerequisite_state');
+SET LOCAL vmm_upgrade.schema = f052;
+SELECT throws_ok('SELECT vmm_upgrade.upgrade_dovecot_layout()', '55000', NULL,
+                 'the switch refuses a 0.5.2 layout: object_not_in_prerequisite_state');
+SELECT throws_ok('SELECT vmm_upgrade.replace_lookup_functions()', '55000', NULL,
+                 'replace_lookup_functions refuses a 0.5.2 layout: object_not_in_prerequisite_state');
+SELECT throws_ok($$SELECT * FROM vmm_upgrade.check_0_6_0_defects('f052')$$, '55000', NULL,
+                 'check_0_6_0_defects refuses a 0.5.2 layout');
+SET LOCAL vmm_upgrade.schema = hj;
+SAVEPOINT dep;
+CREATE VIEW hj.dba_quota AS SELECT * FROM hj.userquota_11;
+SELECT throws_ok('SELECT vmm_upgrade.upgrade_dovecot_layout()', '2BP01', NULL,
+                 'a DBA''s view on userquota_11 stops the switch: dependent_objects_still_exist');
+ROLLBACK TO SAVEPOINT dep;
+SAVEPOINT dep2;
+CREATE FUNCTION hj.dba_login(varchar) RETURNS bigint LANGUAGE sql
+BEGIN ATOMIC SELECT count(*) FROM hj.dovecotuser($1, 'example.org'); END;
+SELECT throws_ok('SELECT vmm_upgrade.replace_lookup_functions()', '2BP01', NULL,
+                 'a DBA''s function using dovecotuser stops replace_lookup_functions');
+ROLLBACK TO SAVEPOINT dep2;
+
+-- Planted operators and functions in the mail schema, first on the
+-- caller's search_path, are never called by the steps.
+SET LOCAL search_path = hj, pg_catalog;
+INSERT INTO hj.userquota_11 VALUES (70000, 'quota/storage', 10), (70000, 'quota/messages', 2);
+RESET search_path;
+CREATE FUNCTION hj.boom(varchar, text) RETURNS boolean LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'planted operator called'; END $$;
+CREATE OPERATOR hj.= (LEFTARG = varchar, RIGHTARG = text, FUNCTION = hj.boom);
+CREATE FUNCTION hj.boom2(bigint, bigint) RETURNS bigint LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'planted function called'; END $$;
+CREATE AGGREGATE hj.sum(bigint) (SFUNC = hj.boom2, STYPE = bigint);
+CREATE FUNCTION hj.boom3(bigint) RETURNS bigint LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'planted function called'; END $$;
+CREATE AGGREGATE hj.count(*) (SFUNC = hj.boom3, STYPE = bigint);
+SET LOCAL search_path = hj, public, pg_catalog;
+SET LOCAL client_min_messages = error;
+-- vmm's own dovecotpassword() (varchar = varchar) does call the planted
+-- operator when probed: the probe reports it (and runs it as the owner, not
+-- as the superuser).
+SELECT matches((SELECT detail FROM vmm_upgrade.check_0_6_0_defects() WHERE defect LIKE 'dovecotpassword%'),
+               'could not be probed: planted operator called',
+               'a hijacked vmm dovecotpassword() is reported as not probed');
+SELECT lives_ok($$SELECT vmm_upgrade.replace_lookup_functions()$$, 'replace_lookup_functions with planted objects');
+SELECT lives_ok($$SELECT vmm_upgrade.upgrade_dovecot_layout()$$, 'upgrade_dovecot_layout with planted objects');
+RESET search_path;
+SELECT results_eq($$SELECT uid, bytes, messages FROM hj.userquota$$, $$VALUES (70000::bigint, 10::bigint, 2)$$,
+                  'the quota was carried all the same');
+SELECT is_empty($$SELECT * FROM vmm_upgrade.check_layout('0.6', '1.2', 'hj')$$, 'and the layout is exact');
+
+SELECT * FROM finish();
+ROLLBACK;
