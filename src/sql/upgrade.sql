@@ -662,6 +662,9 @@ BEGIN
         -- An insert for a uid that has a row adds to it.  The row is written
         -- by INSERT ... ON CONFLICT from within the trigger, marked by a
         -- negated (or NULL for 0) messages count, which the trigger undoes.
+        -- A uid without an account counts nothing.  (No check of users
+        -- beforehand: a restore loads userquota before users, with the
+        -- foreign key added afterwards.)
         EXECUTE format($q$
             CREATE FUNCTION %1$s.merge_userquota() RETURNS trigger
             LANGUAGE plpgsql SECURITY INVOKER
@@ -671,17 +674,17 @@ BEGIN
                     NEW.messages := COALESCE(OPERATOR(pg_catalog.-) NEW.messages, 0);
                     RETURN NEW;
                 END IF;
-                IF NOT EXISTS (SELECT FROM %1$s.users u
-                                WHERE u.uid OPERATOR(pg_catalog.=) NEW.uid) THEN
-                    RETURN NULL;  -- no such account: nothing to count
-                END IF;
-                INSERT INTO %1$s.userquota AS q (uid, bytes, messages)
-                VALUES (NEW.uid, NEW.bytes,
-                        CASE WHEN NEW.messages OPERATOR(pg_catalog.=) 0 THEN NULL
-                             ELSE OPERATOR(pg_catalog.-) NEW.messages END)
-                ON CONFLICT (uid) DO UPDATE
-                   SET bytes = q.bytes OPERATOR(pg_catalog.+) EXCLUDED.bytes,
-                       messages = q.messages OPERATOR(pg_catalog.+) EXCLUDED.messages;
+                BEGIN
+                    INSERT INTO %1$s.userquota AS q (uid, bytes, messages)
+                    VALUES (NEW.uid, NEW.bytes,
+                            CASE WHEN NEW.messages OPERATOR(pg_catalog.=) 0 THEN NULL
+                                 ELSE OPERATOR(pg_catalog.-) NEW.messages END)
+                    ON CONFLICT (uid) DO UPDATE
+                       SET bytes = q.bytes OPERATOR(pg_catalog.+) EXCLUDED.bytes,
+                           messages = q.messages OPERATOR(pg_catalog.+) EXCLUDED.messages;
+                EXCEPTION WHEN foreign_key_violation THEN
+                    NULL;  -- no such account: nothing to count
+                END;
                 RETURN NULL;
             END
             $body$$q$, s);
@@ -775,9 +778,10 @@ $fn$;
 -- Grants SPEC's privilege sets on the 0.6 layout in <mail_schema>; dovecot or
 -- postfix may be NULL to leave that role alone.  First revokes every table
 -- privilege (and so every column privilege) the roles hold on vmm's tables and
--- views, so the result is exactly SPEC's sets (Postfix never sees a password)
--- whatever was granted before, and running it twice changes nothing.  The
--- roles also get USAGE on the mail schema, without which no grant helps.
+-- views (where they hold any), so the result is exactly SPEC's sets (Postfix never sees a password)
+-- whatever was granted before, and running it twice changes nothing.  A
+-- role without USAGE on the mail schema gets it (the public schema has it
+-- for everyone), without which no grant helps.
 -- Returns the statements it ran.
 CREATE FUNCTION vmm_upgrade._grant(mail_schema name, dovecot name, postfix name)
 RETURNS SETOF text
@@ -804,9 +808,18 @@ BEGIN
     END IF;
     FOREACH role IN ARRAY ARRAY[dovecot, postfix] LOOP
         CONTINUE WHEN role IS NULL;
-        stmts := stmts || format('GRANT USAGE ON SCHEMA %s TO %I', s, role);
+        IF NOT has_schema_privilege(role, mail_schema, 'USAGE') THEN
+            stmts := stmts || format('GRANT USAGE ON SCHEMA %s TO %I', s, role);
+        END IF;
+        -- (only where the role holds something: an untouched ACL stays NULL)
         FOREACH rel IN ARRAY vmm_relations LOOP
-            IF vmm_upgrade._has_relation(mail_schema, rel) THEN
+            IF EXISTS (SELECT FROM pg_class c
+                        WHERE c.relnamespace = mail_schema::regnamespace AND c.relname = rel
+                          AND (EXISTS (SELECT FROM aclexplode(c.relacl) a
+                                        WHERE a.grantee = (SELECT r.oid FROM pg_roles r WHERE r.rolname = role))
+                               OR EXISTS (SELECT FROM pg_attribute att, aclexplode(att.attacl) a
+                                           WHERE att.attrelid = c.oid
+                                             AND a.grantee = (SELECT r.oid FROM pg_roles r WHERE r.rolname = role)))) THEN
                 stmts := stmts || format('REVOKE ALL ON TABLE %s.%I FROM %I', s, rel, role);
             END IF;
         END LOOP;
@@ -831,6 +844,30 @@ BEGIN
         EXECUTE stmt;
         RETURN NEXT stmt;
     END LOOP;
+    -- A GRANT or REVOKE run inside an extension script (ALTER EXTENSION
+    -- UPDATE calls us) is recorded in pg_init_privs as the "initial
+    -- privileges" of the object, whether the object belongs to the
+    -- extension or not, and pg_dump leaves out what it takes for initial:
+    -- a restored database would give Postfix and Dovecot nothing.  The mail
+    -- objects belong to the mail system, so they have no initial privileges.
+    IF EXISTS (SELECT FROM pg_init_privs ip
+                WHERE ip.privtype = 'e'
+                  AND (ip.classoid = 'pg_class'::regclass
+                       AND ip.objoid IN (SELECT c.oid FROM pg_class c
+                                          WHERE c.relnamespace = mail_schema::regnamespace)
+                       OR ip.classoid = 'pg_namespace'::regclass
+                          AND ip.objoid = mail_schema::regnamespace)) THEN
+        DELETE FROM pg_init_privs ip
+         WHERE ip.privtype = 'e'
+           AND (ip.classoid = 'pg_class'::regclass
+                AND ip.objoid IN (SELECT c.oid FROM pg_class c
+                                   WHERE c.relnamespace = mail_schema::regnamespace)
+                OR ip.classoid = 'pg_namespace'::regclass
+                   AND ip.objoid = mail_schema::regnamespace)
+           AND NOT EXISTS (SELECT FROM pg_depend d
+                            WHERE d.classid = ip.classoid AND d.objid = ip.objoid
+                              AND d.deptype = 'e');
+    END IF;
 END
 $fn$;
 
