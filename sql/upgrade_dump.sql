@@ -1,0 +1,183 @@
+--
+-- Dump, restore, drop.  pg_dump of an upgraded database restores without
+-- errors into a fresh database of the same server, with the same structure,
+-- owners, privileges and rows, and the extension present with its history;
+-- DROP EXTENSION vmm_upgrade then leaves every lookup working and the mail
+-- schema exactly as it was.
+--
+CREATE DATABASE vmm_t_upgrade_dump;
+\c vmm_t_upgrade_dump
+\set SHOW_CONTEXT never
+CREATE ROLE regress_vmm_dump_dovecot;
+CREATE ROLE regress_vmm_dump_postfix;
+SET vmm_upgrade.dovecot_role = regress_vmm_dump_dovecot;
+SET vmm_upgrade.postfix_role = regress_vmm_dump_postfix;
+\set ECHO none
+\set schema public
+\set dovecot 1.2
+\set lookups false
+\i test/fixtures/vmm-0.5.2.sql
+\set users 500
+\i test/fixtures/generate-0.5.2.sql
+\set ECHO all
+CREATE EXTENSION vmm_upgrade VERSION '0.5.2';
+SET client_min_messages = error;
+ALTER EXTENSION vmm_upgrade UPDATE;
+RESET client_min_messages;
+INSERT INTO public.catchall (gid, destination)
+SELECT gid, 'postmaster@' || domainname FROM public.domain_name WHERE is_primary ORDER BY gid LIMIT 3;
+INSERT INTO public.userquota (uid, bytes, messages) SELECT uid, 4096, 3 FROM public.users ORDER BY uid LIMIT 10;
+-- Dump (plain format) and restore with psql, stopping at the first error.
+\setenv VMM_DUMP_FILE /tmp/vmm_t_upgrade_dump.sql
+\! pg_dump --no-password -d vmm_t_upgrade_dump -f "$VMM_DUMP_FILE" && echo "pg_dump: ok"
+CREATE DATABASE vmm_t_upgrade_restored;
+\! psql -X -q --no-password -v ON_ERROR_STOP=1 -d vmm_t_upgrade_restored -f "$VMM_DUMP_FILE" > "$VMM_DUMP_FILE.log" 2>&1; echo "restore: exit status $?"; grep -c ERROR "$VMM_DUMP_FILE.log"
+-- The restore's only message: the extension found no vmm objects yet.
+\! grep -E '^psql:.*(WARNING|ERROR)' "$VMM_DUMP_FILE.log" | sed -e 's/^psql:[^:]*:[0-9]*: //'
+-- Same structure, owners, privileges and rows; same extension and history.
+CREATE SCHEMA t;
+CREATE FUNCTION t.state(s name) RETURNS text LANGUAGE plpgsql AS $f$
+-- Structure, owners, privileges, definitions and rows of schema s, without
+-- what a restore renumbers (OIDs in the names of internal triggers).
+DECLARE
+    acc text;
+    r record;
+    rows text;
+BEGIN
+    SELECT string_agg(x, E'\n' ORDER BY x) INTO acc FROM (
+        SELECT format('rel %s %s %s %s', c.relname, c.relkind, c.relowner::regrole, c.relacl) AS x
+          FROM pg_class c WHERE c.relnamespace = s::regnamespace
+        UNION ALL
+        SELECT format('col %s.%s %s %s %s %s', c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+                      a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attacl)
+          FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+          LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+         WHERE c.relnamespace = s::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+        UNION ALL
+        SELECT format('con %s %s', conname, pg_get_constraintdef(oid)) FROM pg_constraint
+         WHERE connamespace = s::regnamespace
+        UNION ALL
+        SELECT format('view %s %s', c.relname, pg_get_viewdef(c.oid)) FROM pg_class c
+         WHERE c.relnamespace = s::regnamespace AND c.relkind = 'v'
+        UNION ALL
+        SELECT format('fn %s %s %s %s', p.oid::regprocedure, p.proowner::regrole, p.proacl,
+                      md5(pg_get_functiondef(p.oid))) FROM pg_proc p WHERE p.pronamespace = s::regnamespace
+        UNION ALL
+        SELECT format('type %s %s', t.typname, t.typowner::regrole) FROM pg_type t
+         WHERE t.typnamespace = s::regnamespace
+        UNION ALL
+        SELECT format('trigger %s', pg_get_triggerdef(t.oid)) FROM pg_trigger t
+          JOIN pg_class c ON c.oid = t.tgrelid
+         WHERE c.relnamespace = s::regnamespace AND NOT t.tgisinternal
+        UNION ALL
+        SELECT format('schema %s %s', n.nspowner::regrole, n.nspacl) FROM pg_namespace n WHERE n.nspname = s) AS o;
+    FOR r IN SELECT c.relname, c.relkind FROM pg_class c
+              WHERE c.relnamespace = s::regnamespace AND c.relkind IN ('r', 'S') ORDER BY 1 LOOP
+        IF r.relkind = 'S' THEN
+            EXECUTE format('SELECT format(%L, last_value, is_called) FROM %I.%I', '%s %s', s, r.relname) INTO rows;
+        ELSE
+            EXECUTE format('SELECT md5(coalesce(string_agg(x::text, %L ORDER BY x::text), %L)) FROM %I.%I AS x',
+                           E'\n', '', s, r.relname) INTO rows;
+        END IF;
+        acc := acc || E'\n' || r.relname || ' ' || rows;
+    END LOOP;
+    RETURN acc;
+END
+$f$;
+SELECT md5(t.state('public')) AS original,
+       (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') AS original_version,
+       (SELECT md5(string_agg(h::text, E'\n' ORDER BY h.id)) FROM vmm_upgrade.history h) AS original_history,
+       (SELECT md5(string_agg(f::text, E'\n' ORDER BY f::text))
+          FROM public.users u JOIN public.domain_name n USING (gid),
+               public.dovecotquotauser(u.local_part, n.domainname) f) AS original_lookups \gset
+\c vmm_t_upgrade_restored
+\set SHOW_CONTEXT never
+CREATE SCHEMA t;
+\set ECHO none
+CREATE FUNCTION t.state(s name) RETURNS text LANGUAGE plpgsql AS $f$
+-- Structure, owners, privileges, definitions and rows of schema s, without
+-- what a restore renumbers (OIDs in the names of internal triggers).
+DECLARE
+    acc text;
+    r record;
+    rows text;
+BEGIN
+    SELECT string_agg(x, E'\n' ORDER BY x) INTO acc FROM (
+        SELECT format('rel %s %s %s %s', c.relname, c.relkind, c.relowner::regrole, c.relacl) AS x
+          FROM pg_class c WHERE c.relnamespace = s::regnamespace
+        UNION ALL
+        SELECT format('col %s.%s %s %s %s %s', c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+                      a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attacl)
+          FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+          LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+         WHERE c.relnamespace = s::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+        UNION ALL
+        SELECT format('con %s %s', conname, pg_get_constraintdef(oid)) FROM pg_constraint
+         WHERE connamespace = s::regnamespace
+        UNION ALL
+        SELECT format('view %s %s', c.relname, pg_get_viewdef(c.oid)) FROM pg_class c
+         WHERE c.relnamespace = s::regnamespace AND c.relkind = 'v'
+        UNION ALL
+        SELECT format('fn %s %s %s %s', p.oid::regprocedure, p.proowner::regrole, p.proacl,
+                      md5(pg_get_functiondef(p.oid))) FROM pg_proc p WHERE p.pronamespace = s::regnamespace
+        UNION ALL
+        SELECT format('type %s %s', t.typname, t.typowner::regrole) FROM pg_type t
+         WHERE t.typnamespace = s::regnamespace
+        UNION ALL
+        SELECT format('trigger %s', pg_get_triggerdef(t.oid)) FROM pg_trigger t
+          JOIN pg_class c ON c.oid = t.tgrelid
+         WHERE c.relnamespace = s::regnamespace AND NOT t.tgisinternal
+        UNION ALL
+        SELECT format('schema %s %s', n.nspowner::regrole, n.nspacl) FROM pg_namespace n WHERE n.nspname = s) AS o;
+    FOR r IN SELECT c.relname, c.relkind FROM pg_class c
+              WHERE c.relnamespace = s::regnamespace AND c.relkind IN ('r', 'S') ORDER BY 1 LOOP
+        IF r.relkind = 'S' THEN
+            EXECUTE format('SELECT format(%L, last_value, is_called) FROM %I.%I', '%s %s', s, r.relname) INTO rows;
+        ELSE
+            EXECUTE format('SELECT md5(coalesce(string_agg(x::text, %L ORDER BY x::text), %L)) FROM %I.%I AS x',
+                           E'\n', '', s, r.relname) INTO rows;
+        END IF;
+        acc := acc || E'\n' || r.relname || ' ' || rows;
+    END LOOP;
+    RETURN acc;
+END
+$f$;
+\set ECHO all
+SELECT md5(t.state('public')) = :'original' AS same_structure_and_rows,
+       (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') = :'original_version' AS same_version,
+       (SELECT md5(string_agg(h::text, E'\n' ORDER BY h.id)) FROM vmm_upgrade.history h) = :'original_history' AS same_history,
+       (SELECT md5(string_agg(f::text, E'\n' ORDER BY f::text))
+          FROM public.users u JOIN public.domain_name n USING (gid),
+               public.dovecotquotauser(u.local_part, n.domainname) f) = :'original_lookups' AS same_lookups;
+SELECT version, dovecot FROM vmm_upgrade.detect_layout();
+SELECT count(*) AS deviations FROM vmm_upgrade.check_layout('0.6', '1.2');
+SELECT from_version, to_version, from_dovecot, to_dovecot, users_changed FROM vmm_upgrade.history ORDER BY id;
+-- The restored database goes on working: new rows through the sequences.
+INSERT INTO public.domain_data (domaindir) VALUES ('/srv/mail/n') RETURNING gid > 70000 AS new_gid;
+-- DROP EXTENSION: the mail schema stays exactly as it is, lookups answer.
+SELECT md5(t.state('public')) AS before_drop \gset
+DROP EXTENSION vmm_upgrade;
+SELECT md5(t.state('public')) = :'before_drop' AS mail_unchanged,
+       (SELECT count(*) FROM pg_extension WHERE extname = 'vmm_upgrade') AS extensions;
+SELECT (SELECT md5(string_agg(f::text, E'\n' ORDER BY f::text))
+          FROM public.users u JOIN public.domain_name n USING (gid),
+               public.dovecotquotauser(u.local_part, n.domainname) f) = :'original_lookups' AS same_lookups;
+-- ... also for Postfix and Dovecot, with the privileges the dump restored.
+CREATE TABLE t.addresses AS
+SELECT u.local_part, n.domainname FROM public.users u JOIN public.domain_name n USING (gid);
+GRANT USAGE ON SCHEMA t TO PUBLIC;
+GRANT SELECT ON t.addresses TO PUBLIC;
+SET ROLE regress_vmm_dump_postfix;
+SELECT count(*) AS postfix_transports
+  FROM t.addresses a, public.postfix_transport_map(a.local_part, a.domainname);
+RESET ROLE;
+SET ROLE regress_vmm_dump_dovecot;
+SELECT count(*) AS dovecot_passwords
+  FROM t.addresses a, public.dovecotpassword(a.local_part, a.domainname);
+RESET ROLE;
+\! rm -f "$VMM_DUMP_FILE" "$VMM_DUMP_FILE.log"
+\c postgres
+DROP DATABASE vmm_t_upgrade_restored;
+DROP DATABASE vmm_t_upgrade_dump;
+DROP ROLE regress_vmm_dump_dovecot;
+DROP ROLE regress_vmm_dump_postfix;
