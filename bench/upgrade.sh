@@ -35,7 +35,7 @@ rounds=${2:-3}
 seconds=${3:-8}
 
 if [ -z "${PGPORT:-}" ]; then
-	exec pg_virtualenv -v 15 bash "$0" "$users" "$rounds" "$seconds"
+	exec pg_virtualenv -t -v 15 bash "$0" "$users" "$rounds" "$seconds"
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmm-bench.XXXXXX")
