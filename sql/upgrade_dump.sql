@@ -38,14 +38,16 @@ CREATE DATABASE vmm_t_upgrade_restored;
 CREATE SCHEMA t;
 CREATE FUNCTION t.state(s name) RETURNS text LANGUAGE plpgsql AS $f$
 -- Structure, owners, privileges, definitions and rows of schema s, without
--- what a restore renumbers (OIDs in the names of internal triggers).
+-- what a restore renumbers (OIDs in the names of internal triggers); a
+-- default ACL counts the same whether spelt out or NULL.
 DECLARE
     acc text;
     r record;
     rows text;
 BEGIN
     SELECT string_agg(x, E'\n' ORDER BY x) INTO acc FROM (
-        SELECT format('rel %s %s %s %s', c.relname, c.relkind, c.relowner::regrole, c.relacl) AS x
+        SELECT format('rel %s %s %s %s', c.relname, c.relkind, c.relowner::regrole,
+                      coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))) AS x
           FROM pg_class c WHERE c.relnamespace = s::regnamespace
         UNION ALL
         SELECT format('col %s.%s %s %s %s %s', c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
@@ -96,14 +98,16 @@ CREATE SCHEMA t;
 \set ECHO none
 CREATE FUNCTION t.state(s name) RETURNS text LANGUAGE plpgsql AS $f$
 -- Structure, owners, privileges, definitions and rows of schema s, without
--- what a restore renumbers (OIDs in the names of internal triggers).
+-- what a restore renumbers (OIDs in the names of internal triggers); a
+-- default ACL counts the same whether spelt out or NULL.
 DECLARE
     acc text;
     r record;
     rows text;
 BEGIN
     SELECT string_agg(x, E'\n' ORDER BY x) INTO acc FROM (
-        SELECT format('rel %s %s %s %s', c.relname, c.relkind, c.relowner::regrole, c.relacl) AS x
+        SELECT format('rel %s %s %s %s', c.relname, c.relkind, c.relowner::regrole,
+                      coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))) AS x
           FROM pg_class c WHERE c.relnamespace = s::regnamespace
         UNION ALL
         SELECT format('col %s.%s %s %s %s %s', c.relname, a.attname, format_type(a.atttypid, a.atttypmod),

@@ -778,7 +778,7 @@ $fn$;
 -- Grants SPEC's privilege sets on the 0.6 layout in <mail_schema>; dovecot or
 -- postfix may be NULL to leave that role alone.  First revokes every table
 -- privilege (and so every column privilege) the roles hold on vmm's tables and
--- views (where they hold any), so the result is exactly SPEC's sets (Postfix never sees a password)
+-- views, so the result is exactly SPEC's sets (Postfix never sees a password)
 -- whatever was granted before, and running it twice changes nothing.  A
 -- role without USAGE on the mail schema gets it (the public schema has it
 -- for everyone), without which no grant helps.
@@ -811,15 +811,8 @@ BEGIN
         IF NOT has_schema_privilege(role, mail_schema, 'USAGE') THEN
             stmts := stmts || format('GRANT USAGE ON SCHEMA %s TO %I', s, role);
         END IF;
-        -- (only where the role holds something: an untouched ACL stays NULL)
         FOREACH rel IN ARRAY vmm_relations LOOP
-            IF EXISTS (SELECT FROM pg_class c
-                        WHERE c.relnamespace = mail_schema::regnamespace AND c.relname = rel
-                          AND (EXISTS (SELECT FROM aclexplode(c.relacl) a
-                                        WHERE a.grantee = (SELECT r.oid FROM pg_roles r WHERE r.rolname = role))
-                               OR EXISTS (SELECT FROM pg_attribute att, aclexplode(att.attacl) a
-                                           WHERE att.attrelid = c.oid
-                                             AND a.grantee = (SELECT r.oid FROM pg_roles r WHERE r.rolname = role)))) THEN
+            IF vmm_upgrade._has_relation(mail_schema, rel) THEN
                 stmts := stmts || format('REVOKE ALL ON TABLE %s.%I FROM %I', s, rel, role);
             END IF;
         END LOOP;
