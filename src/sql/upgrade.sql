@@ -964,3 +964,16 @@ BEGIN
               HINT = 'Also update vmm.cfg for vmm 0.6, then start Dovecot and Postfix.';
 END
 $fn$;
+
+-- The internal steps are for the update script (run by a superuser), not for
+-- everyone: they run with the caller's rights anyway, but nobody else has a
+-- reason to call them.
+REVOKE EXECUTE ON FUNCTION
+    vmm_upgrade._target_dovecot(text),
+    vmm_upgrade._hand_over(text, text, name),
+    vmm_upgrade._create_lookups_0_6(name, text),
+    vmm_upgrade._upgrade_0_5_2_to_0_6(name, text),
+    vmm_upgrade._grant(name, name, name),
+    vmm_upgrade._grant_configured_roles(name),
+    vmm_upgrade._warn_next_steps(name)
+FROM PUBLIC;
