@@ -73,7 +73,7 @@ SET vmm_upgrade.schema = m11;
 CREATE EXTENSION vmm_upgrade;
 -- Dovecot's privileges on the 1.1 variant: userquota_11.
 SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sw_dovecot', 'regress_vmm_sw_postfix') AS s
- WHERE s LIKE '%userquota%';
+ WHERE s LIKE 'GRANT%userquota%';
 SELECT t.snapshot('m11') AS m11_before, t.snapshot('m12') AS m12_before,
        t.snapshot('m052') AS m052_before \gset
 --
@@ -197,7 +197,7 @@ SELECT has_table_privilege('regress_vmm_sw_dovecot', 'm11.userquota', 'SELECT, I
        has_table_privilege('regress_vmm_sw_postfix', 'm11.userquota', 'SELECT') AS postfix_may;
 REVOKE ALL ON m11.userquota FROM regress_vmm_sw_dovecot;
 SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sw_dovecot', 'regress_vmm_sw_postfix') AS s
- WHERE s LIKE '%userquota%';
+ WHERE s LIKE 'GRANT%userquota%';
 SELECT has_table_privilege('regress_vmm_sw_dovecot', 'm11.userquota', 'SELECT, INSERT, UPDATE, DELETE') AS dovecot_may,
        to_regclass('m11.userquota_11') AS userquota_11;
 --
