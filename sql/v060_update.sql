@@ -129,6 +129,7 @@ ALTER EXTENSION vmm_upgrade UPDATE;
 SELECT local_part, ssid, tid FROM m12.users ORDER BY uid;
 SELECT * FROM t.logins('m12');
 SELECT * FROM vmm_upgrade.check_layout('0.6', '1.2', 'm12');
+-- (all but _interpolate_destination, an SQL expression that is deparsed)
 SELECT count(*) FILTER (WHERE pg_get_functiondef(oid) LIKE '%OPERATOR(pg_catalog.%') AS ours, count(*) AS functions
   FROM pg_proc WHERE pronamespace = 'm12'::regnamespace AND proname NOT LIKE 'merge%' AND proname NOT LIKE '%trigger';
 DROP EXTENSION vmm_upgrade;
