@@ -124,8 +124,22 @@ SET vmm_upgrade.schema = m12;
 SELECT * FROM t.logins('m12');
 CREATE EXTENSION vmm_upgrade;
 SELECT t.snapshot('m12') = :'m12_before' AS unchanged;
+-- Privileges of the DBA's on the lookup functions survive the update, and
+-- are not taken for the extension's initial privileges (which pg_dump would
+-- leave out).
+CREATE ROLE regress_vmm_v060_dovecot;
+REVOKE EXECUTE ON FUNCTION m12.dovecotpassword(varchar, varchar) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION m12.dovecotpassword(varchar, varchar) TO regress_vmm_v060_dovecot;
 CREATE EXTENSION vmm_upgrade VERSION '0.6.0';
 ALTER EXTENSION vmm_upgrade UPDATE;
+SELECT has_function_privilege('regress_vmm_v060_dovecot', 'm12.dovecotpassword(varchar, varchar)', 'EXECUTE') AS dovecot_may,
+       has_function_privilege('public', 'm12.dovecotpassword(varchar, varchar)', 'EXECUTE') AS public_may,
+       (SELECT count(*) FROM pg_init_privs ip JOIN pg_proc p ON ip.classoid = 'pg_proc'::regclass AND p.oid = ip.objoid
+         WHERE p.pronamespace = 'm12'::regnamespace) AS initial_privileges;
+\setenv VMM_V060_DB vmm_t_v060_update
+\! pg_dump --no-password -n m12 -d "$VMM_V060_DB" | grep -E '^(GRANT|REVOKE).*dovecotpassword'
+DROP OWNED BY regress_vmm_v060_dovecot;
+DROP ROLE regress_vmm_v060_dovecot;
 SELECT local_part, ssid, tid FROM m12.users ORDER BY uid;
 SELECT * FROM t.logins('m12');
 SELECT * FROM vmm_upgrade.check_layout('0.6', '1.2', 'm12');

@@ -112,6 +112,31 @@ BEGIN
 END
 $fn$;
 
+-- A GRANT or REVOKE run inside an extension script (ALTER EXTENSION UPDATE
+-- runs _restore_acl through _fix_0_6_0) is recorded in pg_init_privs as the
+-- object's "initial privileges", member of the extension or not, and pg_dump
+-- leaves out what it takes for initial: a restored database would lose the
+-- privileges carried over.  The functions and types of the mail schema
+-- belong to the mail system: they have no initial privileges.
+CREATE FUNCTION vmm_upgrade._forget_initial_privs(mail_schema name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    DELETE FROM pg_init_privs ip
+     WHERE ip.privtype = 'e'
+       AND (ip.classoid = 'pg_proc'::regclass
+            AND ip.objoid IN (SELECT p.oid FROM pg_proc p WHERE p.pronamespace = mail_schema::regnamespace)
+            OR ip.classoid = 'pg_type'::regclass
+            AND ip.objoid IN (SELECT y.oid FROM pg_type y WHERE y.typnamespace = mail_schema::regnamespace)
+            OR ip.classoid = 'pg_class'::regclass
+            AND ip.objoid IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = mail_schema::regnamespace))
+       AND NOT EXISTS (SELECT FROM pg_depend d
+                        WHERE d.classid = ip.classoid AND d.objid = ip.objoid AND d.deptype = 'e');
+END
+$fn$;
+
 -- Record a step in vmm_upgrade.history.  The versions are the extension's
 -- (a step within 0.6 goes from the installed version to itself).
 CREATE FUNCTION vmm_upgrade._record_step(mail_schema name, from_version text, to_version text,
@@ -453,6 +478,7 @@ BEGIN
        INTO fixed, tids;
     -- Defect 2 (and our bodies for every 0.6 database).
     replaced := vmm_upgrade._replace_lookups(mail_schema, variant);
+    PERFORM vmm_upgrade._forget_initial_privs(mail_schema);
     RETURN jsonb_build_object('mail_schema', mail_schema, 'dovecot', variant,
                               'users_transport_domain_fixed', fixed,
                               'domain_transport_tid', to_jsonb(tids),
@@ -666,3 +692,19 @@ BEGIN
                   mail_schema, accounts, CASE WHEN accounts = 1 THEN '' ELSE 's' END, bytes, messages, replaced);
 END
 $fn$;
+
+-- The internal steps are for the scripts and the public functions above, not
+-- for everyone: they run with the caller's rights anyway, but nobody else has
+-- a reason to call them.
+REVOKE EXECUTE ON FUNCTION
+    vmm_upgrade._restore_acl(text, text, aclitem[], oid),
+    vmm_upgrade._require_no_dependents(regclass[], oid[], text),
+    vmm_upgrade._forget_initial_privs(name),
+    vmm_upgrade._record_step(name, text, text, text, text, timestamptz, bigint, jsonb),
+    vmm_upgrade._domain_transport_users(name),
+    vmm_upgrade._probe_dovecotpassword(name),
+    vmm_upgrade._replace_lookups(name, text),
+    vmm_upgrade._require_lookups_ok(name, text, text),
+    vmm_upgrade._fix_0_6_0(name),
+    vmm_upgrade._warn_0_6_0_fixed(jsonb)
+FROM PUBLIC;
