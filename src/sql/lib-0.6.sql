@@ -628,34 +628,38 @@ BEGIN
     EXECUTE format('DROP FUNCTION %s.merge_userquota_11()', s);
     EXECUTE format('DROP TABLE %s.userquota_11', s);
 
-    -- 4. userquota's merge trigger: an insert for a uid that has a row adds
-    --    bytes and messages to it (Dovecot's dict quota inserts deltas).  The
-    --    row itself is written by INSERT ... ON CONFLICT from within the
-    --    trigger, marked by a negated messages count (NULL for 0), which the
-    --    trigger undoes; a uid that is no account is dropped.
+    -- 4. userquota's merge trigger, the same as the 0.5.2 -> 0.6 upgrade
+    --    creates (upgrade.sql, _upgrade_0_5_2_to_0_6 step 11; the test
+    --    pgtap/dovecot_switch.sql proves them identical): an insert for a uid
+    --    that has a row adds bytes and messages to it (Dovecot's dict quota
+    --    inserts deltas).  The row is written by INSERT ... ON CONFLICT from
+    --    within the trigger, marked by a negated messages count (NULL for
+    --    0), which the trigger undoes.  A uid without an account counts
+    --    nothing.  (No check of users beforehand: a restore loads userquota
+    --    before users, with the foreign key added afterwards.)
     EXECUTE format($q$
-        CREATE FUNCTION %1$s.merge_userquota() RETURNS trigger
-        LANGUAGE plpgsql SECURITY INVOKER
-        AS $body$
-        BEGIN
-            IF NEW.messages IS NULL OR NEW.messages OPERATOR(pg_catalog.<) 0 THEN
-                NEW.messages := COALESCE(OPERATOR(pg_catalog.-) NEW.messages, 0);
-                RETURN NEW;
-            END IF;
-            IF NOT EXISTS (SELECT FROM %1$s.users u
-                            WHERE u.uid OPERATOR(pg_catalog.=) NEW.uid) THEN
+            CREATE FUNCTION %1$s.merge_userquota() RETURNS trigger
+            LANGUAGE plpgsql SECURITY INVOKER
+            AS $body$
+            BEGIN
+                IF NEW.messages IS NULL OR NEW.messages OPERATOR(pg_catalog.<) 0 THEN
+                    NEW.messages := COALESCE(OPERATOR(pg_catalog.-) NEW.messages, 0);
+                    RETURN NEW;
+                END IF;
+                BEGIN
+                    INSERT INTO %1$s.userquota AS q (uid, bytes, messages)
+                    VALUES (NEW.uid, NEW.bytes,
+                            CASE WHEN NEW.messages OPERATOR(pg_catalog.=) 0 THEN NULL
+                                 ELSE OPERATOR(pg_catalog.-) NEW.messages END)
+                    ON CONFLICT (uid) DO UPDATE
+                       SET bytes = q.bytes OPERATOR(pg_catalog.+) EXCLUDED.bytes,
+                           messages = q.messages OPERATOR(pg_catalog.+) EXCLUDED.messages;
+                EXCEPTION WHEN foreign_key_violation THEN
+                    NULL;  -- no such account: nothing to count
+                END;
                 RETURN NULL;
-            END IF;
-            INSERT INTO %1$s.userquota AS q (uid, bytes, messages)
-            VALUES (NEW.uid, NEW.bytes,
-                    CASE WHEN NEW.messages OPERATOR(pg_catalog.=) 0 THEN NULL
-                         ELSE OPERATOR(pg_catalog.-) NEW.messages END)
-            ON CONFLICT (uid) DO UPDATE
-               SET bytes = q.bytes OPERATOR(pg_catalog.+) EXCLUDED.bytes,
-                   messages = q.messages OPERATOR(pg_catalog.+) EXCLUDED.messages;
-            RETURN NULL;
-        END
-        $body$$q$, s);
+            END
+            $body$$q$, s);
     EXECUTE format($q$CREATE TRIGGER mergeuserquota BEFORE INSERT ON %1$s.userquota
                      FOR EACH ROW EXECUTE FUNCTION %1$s.merge_userquota()$q$, s);
     PERFORM vmm_upgrade._hand_over('TABLE', s || '.userquota', owner);
@@ -688,7 +692,7 @@ BEGIN
               HINT = format('Point Dovecot''s dict quota map at table userquota (fields bytes and messages, key uid) and make sure its role may write it: SELECT * FROM vmm_upgrade.set_permissions(''dovecot'', ''postfix'');%s',
                             CASE WHEN q_acl IS NOT NULL THEN ' (the privileges on userquota_11 were carried over).' ELSE '' END);
 
-    RETURN format('switched schema "%s" to the Dovecot >= 1.2 variant: %s account%s'' quota usage carried (%s bytes, %s messages), %s lookup functions and types rebuilt',
+    RETURN format('switched schema "%s" to the Dovecot >= 1.2 variant: quota usage of %s account%s carried (%s bytes, %s messages), %s lookup functions and types rebuilt',
                   mail_schema, accounts, CASE WHEN accounts = 1 THEN '' ELSE 's' END, bytes, messages, replaced);
 END
 $fn$;
