@@ -123,15 +123,17 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    ns oid := (SELECT n.oid FROM pg_namespace n WHERE n.nspname = mail_schema);
 BEGIN
     DELETE FROM pg_init_privs ip
      WHERE ip.privtype = 'e'
        AND (ip.classoid = 'pg_proc'::regclass
-            AND ip.objoid IN (SELECT p.oid FROM pg_proc p WHERE p.pronamespace = mail_schema::regnamespace)
+            AND ip.objoid IN (SELECT p.oid FROM pg_proc p WHERE p.pronamespace = ns)
             OR ip.classoid = 'pg_type'::regclass
-            AND ip.objoid IN (SELECT y.oid FROM pg_type y WHERE y.typnamespace = mail_schema::regnamespace)
+            AND ip.objoid IN (SELECT y.oid FROM pg_type y WHERE y.typnamespace = ns)
             OR ip.classoid = 'pg_class'::regclass
-            AND ip.objoid IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = mail_schema::regnamespace))
+            AND ip.objoid IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = ns))
        AND NOT EXISTS (SELECT FROM pg_depend d
                         WHERE d.classid = ip.classoid AND d.objid = ip.objoid AND d.deptype = 'e');
 END

@@ -21,6 +21,10 @@ SET client_min_messages = warning;
 \set dovecot 1.2
 \set lookups false
 \i test/fixtures/vmm-0.5.2.sql
+\set schema 'Mail "0.6"; x'
+\set dovecot 1.1
+\set release 0.6.0
+\i test/fixtures/vmm-0.6.sql
 CREATE FUNCTION pg_temp.populate(s name) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM set_config('search_path', quote_ident(s) || ', pg_catalog', true);
@@ -31,14 +35,15 @@ BEGIN
 	INSERT INTO %1$I.users (local_part, passwd, uid, gid, ssid, tid) VALUES
 		('ann', '{PLAIN}a', 70000, 70000, NULL, NULL), ('bob', '{PLAIN}b', 70001, 70000, 9, NULL)$q$, s);
 END $$;
-SELECT pg_temp.populate('f11'), pg_temp.populate('f12'), pg_temp.populate('hj');
+SELECT pg_temp.populate('f11'), pg_temp.populate('f12'), pg_temp.populate('hj'),
+       pg_temp.populate('Mail "0.6"; x');
 RESET search_path;
 SET vmm_upgrade.schema = f12;
 CREATE EXTENSION vmm_upgrade;
 RESET client_min_messages;
 
 BEGIN;
-SELECT plan(29);
+SELECT plan(34);
 
 -- Versions and update paths.
 SELECT ok((SELECT array_agg(version::text) FROM pg_available_extension_versions
@@ -162,6 +167,18 @@ RESET search_path;
 SELECT results_eq($$SELECT uid, bytes, messages FROM hj.userquota$$, $$VALUES (70000::bigint, 10::bigint, 2)$$,
                   'the quota was carried all the same');
 SELECT is_empty($$SELECT * FROM vmm_upgrade.check_layout('0.6', '1.2', 'hj')$$, 'and the layout is exact');
+
+-- A mail schema whose name needs quoting: every step names it right.
+SET LOCAL vmm_upgrade.schema = 'Mail "0.6"; x';
+SET LOCAL client_min_messages = error;
+SELECT is((SELECT count(*)::integer FROM vmm_upgrade.check_0_6_0_defects() WHERE present),
+          1, 'check_0_6_0_defects in schema Mail "0.6"; x');
+SELECT is(vmm_upgrade._fix_0_6_0('Mail "0.6"; x')->>'dovecotpassword_before',
+          'no row for an account with a NULL ssid', 'the 0.6.0 fix in schema Mail "0.6"; x');
+SELECT lives_ok($$SELECT vmm_upgrade.replace_lookup_functions()$$, 'replace_lookup_functions in schema Mail "0.6"; x');
+SELECT lives_ok($$SELECT vmm_upgrade.upgrade_dovecot_layout()$$, 'upgrade_dovecot_layout in schema Mail "0.6"; x');
+SELECT is_empty($$SELECT * FROM vmm_upgrade.check_layout('0.6', '1.2', 'Mail "0.6"; x')$$,
+                'schema Mail "0.6"; x holds the exact 1.2 layout');
 
 SELECT * FROM finish();
 ROLLBACK;
