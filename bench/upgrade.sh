@@ -28,7 +28,10 @@
 #    Each function is run ROUNDS times for SECONDS seconds; medians reported.
 #    Two alternative implementations of dovecotuser are measured the same
 #    way for comparison: the same plpgsql body with a SET search_path clause
-#    instead of qualified names, and a non-inlined STRICT SQL function.  Last,
+#    instead of qualified names, and a non-inlined STRICT SQL function.  Two
+#    reference points: bench.noop, a plpgsql set-returning function that
+#    returns at once (the floor for any plpgsql lookup), and "domain_name",
+#    a primary-key lookup in one table sent as plain SQL.  Last,
 #    postfix_smtpd_sender_login_map again after CREATE INDEX ON
 #    domain_name (gid): vmm's layout has no index there, and listing a
 #    domain's names scans domain_name.
@@ -126,6 +129,10 @@ BEGIN
      WHERE n.domainname = the_domain;
 END
 $$;
+-- Reference point: the cost of calling any plpgsql set-returning function
+-- (one that returns at once).
+CREATE FUNCTION bench.noop(localpart varchar, the_domain varchar)
+RETURNS SETOF public.dovecotuser LANGUAGE plpgsql STABLE STRICT AS $$ BEGIN RETURN; END $$;
 CREATE FUNCTION bench.dovecotuser_sql(localpart varchar, the_domain varchar)
 RETURNS SETOF public.dovecotuser LANGUAGE sql STABLE STRICT AS $$
     SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
@@ -147,7 +154,8 @@ echo "function                            select1_ms  lookup_ms  lookups/s  rati
 for fn in dovecotpassword dovecotuser dovecotquotauser postfix_virtual_mailbox_map \
           postfix_virtual_uid_map postfix_transport_map postfix_relocated_map \
           postfix_virtual_alias_map postfix_smtpd_sender_login_map \
-          bench.dovecotuser_setpath bench.dovecotuser_sql index postfix_smtpd_sender_login_map; do
+          bench.dovecotuser_setpath bench.dovecotuser_sql bench.noop domain_name \
+          index postfix_smtpd_sender_login_map; do
 	if [ "$fn" = index ]; then
 		psql_q -d "$db" -c 'CREATE INDEX bench_domain_name_gid ON domain_name (gid)' -c 'ANALYZE domain_name'
 		echo "# after CREATE INDEX ON domain_name (gid):"
@@ -159,6 +167,10 @@ SELECT lp, dn FROM bench.addr WHERE id = :i \\gset
 SELECT 1;
 SELECT * FROM $fn(':lp', ':dn');
 EOF
+	# reference point: one primary-key lookup in one table, sent as plain SQL
+	if [ "$fn" = domain_name ]; then
+		sed -i "s/^SELECT \\* FROM domain_name.*/SELECT * FROM domain_name WHERE domainname = ':dn';/" "$work/script.sql"
+	fi
 	: > "$work/one"; : > "$work/look"; : > "$work/r"
 	for r in $(seq 1 "$rounds"); do
 		pgbench -n -M simple -c 1 -j 1 -T "$seconds" -r -f "$work/script.sql" "$db" > "$work/out" 2>&1 \
