@@ -847,16 +847,16 @@ BEGIN
                 WHERE ip.privtype = 'e'
                   AND (ip.classoid = 'pg_class'::regclass
                        AND ip.objoid IN (SELECT c.oid FROM pg_class c
-                                          WHERE c.relnamespace = mail_schema::regnamespace)
+                                          WHERE c.relnamespace = quote_ident(mail_schema)::regnamespace)
                        OR ip.classoid = 'pg_namespace'::regclass
-                          AND ip.objoid = mail_schema::regnamespace)) THEN
+                          AND ip.objoid = quote_ident(mail_schema)::regnamespace)) THEN
         DELETE FROM pg_init_privs ip
          WHERE ip.privtype = 'e'
            AND (ip.classoid = 'pg_class'::regclass
                 AND ip.objoid IN (SELECT c.oid FROM pg_class c
-                                   WHERE c.relnamespace = mail_schema::regnamespace)
+                                   WHERE c.relnamespace = quote_ident(mail_schema)::regnamespace)
                 OR ip.classoid = 'pg_namespace'::regclass
-                   AND ip.objoid = mail_schema::regnamespace)
+                   AND ip.objoid = quote_ident(mail_schema)::regnamespace)
            AND NOT EXISTS (SELECT FROM pg_depend d
                             WHERE d.classid = ip.classoid AND d.objid = ip.objoid
                               AND d.deptype = 'e');
