@@ -112,33 +112,6 @@ BEGIN
 END
 $fn$;
 
--- A GRANT or REVOKE run inside an extension script (ALTER EXTENSION UPDATE
--- runs _restore_acl through _fix_0_6_0) is recorded in pg_init_privs as the
--- object's "initial privileges", member of the extension or not, and pg_dump
--- leaves out what it takes for initial: a restored database would lose the
--- privileges carried over.  The functions and types of the mail schema
--- belong to the mail system: they have no initial privileges.
-CREATE FUNCTION vmm_upgrade._forget_initial_privs(mail_schema name)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    ns oid := (SELECT n.oid FROM pg_namespace n WHERE n.nspname = mail_schema);
-BEGIN
-    DELETE FROM pg_init_privs ip
-     WHERE ip.privtype = 'e'
-       AND (ip.classoid = 'pg_proc'::regclass
-            AND ip.objoid IN (SELECT p.oid FROM pg_proc p WHERE p.pronamespace = ns)
-            OR ip.classoid = 'pg_type'::regclass
-            AND ip.objoid IN (SELECT y.oid FROM pg_type y WHERE y.typnamespace = ns)
-            OR ip.classoid = 'pg_class'::regclass
-            AND ip.objoid IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = ns))
-       AND NOT EXISTS (SELECT FROM pg_depend d
-                        WHERE d.classid = ip.classoid AND d.objid = ip.objoid AND d.deptype = 'e');
-END
-$fn$;
-
 -- Record a step in vmm_upgrade.history.  The versions are the extension's
 -- (a step within 0.6 goes from the installed version to itself).
 CREATE FUNCTION vmm_upgrade._record_step(mail_schema name, from_version text, to_version text,
@@ -602,14 +575,7 @@ BEGIN
                   DETAIL = 'Nothing was changed.',
                   HINT = 'Correct or delete those userquota_11 rows (path quota/messages); Dovecot recounts the usage.';
     END IF;
-    EXECUTE format($q$
-        CREATE TABLE %1$s.userquota (
-            uid      bigint NOT NULL,
-            bytes    bigint NOT NULL DEFAULT 0,
-            messages integer NOT NULL DEFAULT 0,
-            CONSTRAINT pkey_userquota PRIMARY KEY (uid),
-            CONSTRAINT fkey_userquota_uid_users FOREIGN KEY (uid)
-                REFERENCES %1$s.users (uid) ON DELETE CASCADE)$q$, s);
+    PERFORM vmm_upgrade._create_userquota_table(s);
     EXECUTE format($q$
         WITH carried AS (
             INSERT INTO %1$s.userquota (uid, bytes, messages)
@@ -630,40 +596,10 @@ BEGIN
     EXECUTE format('DROP FUNCTION %s.merge_userquota_11()', s);
     EXECUTE format('DROP TABLE %s.userquota_11', s);
 
-    -- 4. userquota's merge trigger, the same as the 0.5.2 -> 0.6 upgrade
-    --    creates (upgrade.sql, _upgrade_0_5_2_to_0_6 step 11; the test
-    --    pgtap/dovecot_switch.sql proves them identical): an insert for a uid
-    --    that has a row adds bytes and messages to it (Dovecot's dict quota
-    --    inserts deltas).  The row is written by INSERT ... ON CONFLICT from
-    --    within the trigger, marked by a negated messages count (NULL for
-    --    0), which the trigger undoes.  A uid without an account counts
-    --    nothing.  (No check of users beforehand: a restore loads userquota
-    --    before users, with the foreign key added afterwards.)
-    EXECUTE format($q$
-            CREATE FUNCTION %1$s.merge_userquota() RETURNS trigger
-            LANGUAGE plpgsql SECURITY INVOKER
-            AS $body$
-            BEGIN
-                IF NEW.messages IS NULL OR NEW.messages OPERATOR(pg_catalog.<) 0 THEN
-                    NEW.messages := COALESCE(OPERATOR(pg_catalog.-) NEW.messages, 0);
-                    RETURN NEW;
-                END IF;
-                BEGIN
-                    INSERT INTO %1$s.userquota AS q (uid, bytes, messages)
-                    VALUES (NEW.uid, NEW.bytes,
-                            CASE WHEN NEW.messages OPERATOR(pg_catalog.=) 0 THEN NULL
-                                 ELSE OPERATOR(pg_catalog.-) NEW.messages END)
-                    ON CONFLICT (uid) DO UPDATE
-                       SET bytes = q.bytes OPERATOR(pg_catalog.+) EXCLUDED.bytes,
-                           messages = q.messages OPERATOR(pg_catalog.+) EXCLUDED.messages;
-                EXCEPTION WHEN foreign_key_violation THEN
-                    NULL;  -- no such account: nothing to count
-                END;
-                RETURN NULL;
-            END
-            $body$$q$, s);
-    EXECUTE format($q$CREATE TRIGGER mergeuserquota BEFORE INSERT ON %1$s.userquota
-                     FOR EACH ROW EXECUTE FUNCTION %1$s.merge_userquota()$q$, s);
+    -- 4. userquota's merge trigger, made by the same function as in the
+    --    0.5.2 -> 0.6 upgrade (upgrade.sql): an insert for a uid that has a
+    --    row adds bytes and messages to it.
+    PERFORM vmm_upgrade._create_userquota_trigger(s);
     PERFORM vmm_upgrade._hand_over('TABLE', s || '.userquota', owner);
     PERFORM vmm_upgrade._hand_over('FUNCTION', s || '.merge_userquota()', owner);
     -- Whoever could use userquota_11 (Dovecot) can use userquota.
@@ -705,7 +641,6 @@ $fn$;
 REVOKE EXECUTE ON FUNCTION
     vmm_upgrade._restore_acl(text, text, aclitem[], oid),
     vmm_upgrade._require_no_dependents(regclass[], oid[], text),
-    vmm_upgrade._forget_initial_privs(name),
     vmm_upgrade._record_step(name, text, text, text, text, timestamptz, bigint, jsonb),
     vmm_upgrade._domain_transport_users(name),
     vmm_upgrade._probe_dovecotpassword(name),

@@ -461,6 +461,113 @@ BEGIN
 END
 $fn$;
 
+-- A GRANT or REVOKE run inside an extension script (ALTER EXTENSION UPDATE
+-- runs the grants and the 0.6.0 fixes) is recorded in pg_init_privs as the
+-- object's "initial privileges", whether the object belongs to the extension
+-- or not, and pg_dump leaves out what it takes for initial: a restored
+-- database would give Postfix and Dovecot nothing.  The relations, functions
+-- and types of the mail schema, and the schema itself, belong to the mail
+-- system: they have no initial privileges.
+CREATE FUNCTION vmm_upgrade._forget_initial_privs(mail_schema name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    ns oid := (SELECT n.oid FROM pg_namespace n WHERE n.nspname = mail_schema);
+    r  record;
+BEGIN
+    -- Read first, delete only what is there: outside an extension script
+    -- there is nothing, and a DBA who is not superuser may not write
+    -- pg_init_privs (set_permissions calls this too).
+    FOR r IN
+        SELECT ip.classoid, ip.objoid
+          FROM pg_init_privs ip
+         WHERE ip.privtype = 'e'
+           AND (ip.classoid = 'pg_proc'::regclass
+                AND ip.objoid IN (SELECT p.oid FROM pg_proc p WHERE p.pronamespace = ns)
+                OR ip.classoid = 'pg_type'::regclass
+                AND ip.objoid IN (SELECT y.oid FROM pg_type y WHERE y.typnamespace = ns)
+                OR ip.classoid = 'pg_class'::regclass
+                AND ip.objoid IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = ns)
+                OR ip.classoid = 'pg_namespace'::regclass
+                AND ip.objoid = ns)
+           AND NOT EXISTS (SELECT FROM pg_depend d
+                            WHERE d.classid = ip.classoid AND d.objid = ip.objoid AND d.deptype = 'e')
+    LOOP
+        DELETE FROM pg_init_privs ip
+         WHERE ip.classoid = r.classoid AND ip.objoid = r.objoid AND ip.privtype = 'e';
+    END LOOP;
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------
+-- Dovecot >= 1.2's quota usage table
+-- ---------------------------------------------------------------------------
+
+-- Creates userquota in schema s (already quoted), empty and without its merge
+-- trigger, so that a caller can fill it first.  The 0.5.2 -> 0.6 upgrade and
+-- the Dovecot 1.1 -> 1.2 switch (lib-0.6.sql) both use it, so they make the
+-- same table.
+CREATE FUNCTION vmm_upgrade._create_userquota_table(s text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    EXECUTE format($q$
+        CREATE TABLE %1$s.userquota (
+            uid      bigint NOT NULL,
+            bytes    bigint NOT NULL DEFAULT 0,
+            messages integer NOT NULL DEFAULT 0,
+            CONSTRAINT pkey_userquota PRIMARY KEY (uid),
+            CONSTRAINT fkey_userquota_uid_users FOREIGN KEY (uid)
+                REFERENCES %1$s.users (uid) ON DELETE CASCADE)$q$, s);
+END
+$fn$;
+
+-- Creates userquota's merge function and trigger in schema s (already
+-- quoted), as the 1.2 variant of the 0.6 layout has them.
+CREATE FUNCTION vmm_upgrade._create_userquota_trigger(s text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    -- An insert for a uid that has a row adds to it.  The row is written
+    -- by INSERT ... ON CONFLICT from within the trigger, marked by a
+    -- negated (or NULL for 0) messages count, which the trigger undoes.
+    -- A uid without an account counts nothing.  (No check of users
+    -- beforehand: a restore loads userquota before users, with the
+    -- foreign key added afterwards.)
+    EXECUTE format($q$
+        CREATE FUNCTION %1$s.merge_userquota() RETURNS trigger
+        LANGUAGE plpgsql SECURITY INVOKER
+        AS $body$
+        BEGIN
+            IF NEW.messages IS NULL OR NEW.messages OPERATOR(pg_catalog.<) 0 THEN
+                NEW.messages := COALESCE(OPERATOR(pg_catalog.-) NEW.messages, 0);
+                RETURN NEW;
+            END IF;
+            BEGIN
+                INSERT INTO %1$s.userquota AS q (uid, bytes, messages)
+                VALUES (NEW.uid, NEW.bytes,
+                        CASE WHEN NEW.messages OPERATOR(pg_catalog.=) 0 THEN NULL
+                             ELSE OPERATOR(pg_catalog.-) NEW.messages END)
+                ON CONFLICT (uid) DO UPDATE
+                   SET bytes = q.bytes OPERATOR(pg_catalog.+) EXCLUDED.bytes,
+                       messages = q.messages OPERATOR(pg_catalog.+) EXCLUDED.messages;
+            EXCEPTION WHEN foreign_key_violation THEN
+                NULL;  -- no such account: nothing to count
+            END;
+            RETURN NULL;
+        END
+        $body$$q$, s);
+    EXECUTE format($q$CREATE TRIGGER mergeuserquota BEFORE INSERT ON %s.userquota
+                     FOR EACH ROW EXECUTE FUNCTION %s.merge_userquota()$q$, s, s);
+END
+$fn$;
+
 -- ---------------------------------------------------------------------------
 -- The 0.5.2 -> 0.6 transformation
 -- ---------------------------------------------------------------------------
@@ -653,45 +760,8 @@ BEGIN
 
     -- 11. Dovecot's quota usage table and its merge trigger (variant).
     IF target_dovecot = '1.2' THEN
-        EXECUTE format($q$
-            CREATE TABLE %1$s.userquota (
-                uid      bigint NOT NULL,
-                bytes    bigint NOT NULL DEFAULT 0,
-                messages integer NOT NULL DEFAULT 0,
-                CONSTRAINT pkey_userquota PRIMARY KEY (uid),
-                CONSTRAINT fkey_userquota_uid_users FOREIGN KEY (uid)
-                    REFERENCES %1$s.users (uid) ON DELETE CASCADE)$q$, s);
-        -- An insert for a uid that has a row adds to it.  The row is written
-        -- by INSERT ... ON CONFLICT from within the trigger, marked by a
-        -- negated (or NULL for 0) messages count, which the trigger undoes.
-        -- A uid without an account counts nothing.  (No check of users
-        -- beforehand: a restore loads userquota before users, with the
-        -- foreign key added afterwards.)
-        EXECUTE format($q$
-            CREATE FUNCTION %1$s.merge_userquota() RETURNS trigger
-            LANGUAGE plpgsql SECURITY INVOKER
-            AS $body$
-            BEGIN
-                IF NEW.messages IS NULL OR NEW.messages OPERATOR(pg_catalog.<) 0 THEN
-                    NEW.messages := COALESCE(OPERATOR(pg_catalog.-) NEW.messages, 0);
-                    RETURN NEW;
-                END IF;
-                BEGIN
-                    INSERT INTO %1$s.userquota AS q (uid, bytes, messages)
-                    VALUES (NEW.uid, NEW.bytes,
-                            CASE WHEN NEW.messages OPERATOR(pg_catalog.=) 0 THEN NULL
-                                 ELSE OPERATOR(pg_catalog.-) NEW.messages END)
-                    ON CONFLICT (uid) DO UPDATE
-                       SET bytes = q.bytes OPERATOR(pg_catalog.+) EXCLUDED.bytes,
-                           messages = q.messages OPERATOR(pg_catalog.+) EXCLUDED.messages;
-                EXCEPTION WHEN foreign_key_violation THEN
-                    NULL;  -- no such account: nothing to count
-                END;
-                RETURN NULL;
-            END
-            $body$$q$, s);
-        EXECUTE format($q$CREATE TRIGGER mergeuserquota BEFORE INSERT ON %s.userquota
-                         FOR EACH ROW EXECUTE FUNCTION %s.merge_userquota()$q$, s, s);
+        PERFORM vmm_upgrade._create_userquota_table(s);
+        PERFORM vmm_upgrade._create_userquota_trigger(s);
         created := created || ARRAY[['TABLE', 'userquota'], ['FUNCTION', 'merge_userquota()']];
     ELSE
         EXECUTE format($q$
@@ -839,30 +909,9 @@ BEGIN
         EXECUTE stmt;
         RETURN NEXT stmt;
     END LOOP;
-    -- A GRANT or REVOKE run inside an extension script (ALTER EXTENSION
-    -- UPDATE calls us) is recorded in pg_init_privs as the "initial
-    -- privileges" of the object, whether the object belongs to the
-    -- extension or not, and pg_dump leaves out what it takes for initial:
-    -- a restored database would give Postfix and Dovecot nothing.  The mail
-    -- objects belong to the mail system, so they have no initial privileges.
-    IF EXISTS (SELECT FROM pg_init_privs ip
-                WHERE ip.privtype = 'e'
-                  AND (ip.classoid = 'pg_class'::regclass
-                       AND ip.objoid IN (SELECT c.oid FROM pg_class c
-                                          WHERE c.relnamespace = quote_ident(mail_schema)::regnamespace)
-                       OR ip.classoid = 'pg_namespace'::regclass
-                          AND ip.objoid = quote_ident(mail_schema)::regnamespace)) THEN
-        DELETE FROM pg_init_privs ip
-         WHERE ip.privtype = 'e'
-           AND (ip.classoid = 'pg_class'::regclass
-                AND ip.objoid IN (SELECT c.oid FROM pg_class c
-                                   WHERE c.relnamespace = quote_ident(mail_schema)::regnamespace)
-                OR ip.classoid = 'pg_namespace'::regclass
-                   AND ip.objoid = quote_ident(mail_schema)::regnamespace)
-           AND NOT EXISTS (SELECT FROM pg_depend d
-                            WHERE d.classid = ip.classoid AND d.objid = ip.objoid
-                              AND d.deptype = 'e');
-    END IF;
+    -- Grants run inside an extension script must not count as the
+    -- objects' initial privileges, or pg_dump would leave them out.
+    PERFORM vmm_upgrade._forget_initial_privs(mail_schema);
 END
 $fn$;
 
@@ -974,6 +1023,9 @@ REVOKE EXECUTE ON FUNCTION
     vmm_upgrade._target_dovecot(text),
     vmm_upgrade._hand_over(text, text, name),
     vmm_upgrade._create_lookups_0_6(name, text),
+    vmm_upgrade._create_userquota_table(text),
+    vmm_upgrade._forget_initial_privs(name),
+    vmm_upgrade._create_userquota_trigger(text),
     vmm_upgrade._upgrade_0_5_2_to_0_6(name, text),
     vmm_upgrade._grant(name, name, name),
     vmm_upgrade._grant_configured_roles(name),
