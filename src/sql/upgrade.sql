@@ -1016,6 +1016,9 @@ BEGIN
 END
 $fn$;
 
+-- set_permissions() runs with its caller's rights and calls _grant and
+-- _forget_initial_privs, so those two stay executable for the owner of the
+-- mail tables who is not a superuser (tested in sql/permissions_owner.sql).
 -- The internal steps are for the update script (run by a superuser), not for
 -- everyone: they run with the caller's rights anyway, but nobody else has a
 -- reason to call them.
@@ -1024,10 +1027,8 @@ REVOKE EXECUTE ON FUNCTION
     vmm_upgrade._hand_over(text, text, name),
     vmm_upgrade._create_lookups_0_6(name, text),
     vmm_upgrade._create_userquota_table(text),
-    vmm_upgrade._forget_initial_privs(name),
     vmm_upgrade._create_userquota_trigger(text),
     vmm_upgrade._upgrade_0_5_2_to_0_6(name, text),
-    vmm_upgrade._grant(name, name, name),
     vmm_upgrade._grant_configured_roles(name),
     vmm_upgrade._warn_next_steps(name)
 FROM PUBLIC;
