@@ -25,7 +25,9 @@ AS 'MODULE_PATHNAME', 'vmm_upgrade_mail_schema';
 COMMENT ON FUNCTION vmm_upgrade.mail_schema(name) IS
 'the schema that holds the vmm mail layout: the argument, else the setting vmm_upgrade.schema (default public)';
 
--- Which known layout the mail schema holds.
+-- Which known layout the mail schema holds.  (PARALLEL RESTRICTED: the
+-- validator changes search_path for the duration of the call, which a
+-- parallel worker may not do.)
 CREATE FUNCTION vmm_upgrade.detect_layout(
 	mail_schema name DEFAULT NULL,
 	OUT mail_schema name,
@@ -33,7 +35,7 @@ CREATE FUNCTION vmm_upgrade.detect_layout(
 	OUT dovecot text,
 	OUT lookups boolean)
 RETURNS record
-LANGUAGE c STABLE PARALLEL SAFE
+LANGUAGE c STABLE PARALLEL RESTRICTED
 AS 'MODULE_PATHNAME', 'vmm_upgrade_detect_layout';
 
 COMMENT ON FUNCTION vmm_upgrade.detect_layout(name) IS
@@ -47,7 +49,7 @@ CREATE FUNCTION vmm_upgrade.check_layout(
 	OUT object text,
 	OUT problem text)
 RETURNS SETOF record
-LANGUAGE c STABLE PARALLEL SAFE
+LANGUAGE c STABLE PARALLEL RESTRICTED
 AS 'MODULE_PATHNAME', 'vmm_upgrade_check_layout';
 
 COMMENT ON FUNCTION vmm_upgrade.check_layout(text, text, name) IS
