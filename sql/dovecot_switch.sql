@@ -104,46 +104,9 @@ SELECT t.snapshot('m11') = :'m11_before' AS m11_unchanged, t.snapshot('m12') = :
 -- 2. Failed midway: at each of its DDL commands in turn (event trigger),
 -- then stopped by conflicting objects.  Nothing changes.
 --
-CREATE FUNCTION t.fail_at_nth() RETURNS event_trigger LANGUAGE plpgsql AS $$
-DECLARE
-	n integer := coalesce(nullif(current_setting('t.ddl', true), ''), '0')::integer + 1;
-BEGIN
-	PERFORM set_config('t.ddl', n::text, false);
-	IF n = coalesce(nullif(current_setting('t.fail_at', true), ''), '0')::integer THEN
-		RAISE EXCEPTION 'planted failure at DDL command %', n USING ERRCODE = 'VT001';
-	END IF;
-END $$;
-CREATE EVENT TRIGGER t_fail_at_nth ON ddl_command_end EXECUTE FUNCTION t.fail_at_nth();
-CREATE FUNCTION t.fail_each(step text, s name,
-                            OUT commands integer, OUT failed integer, OUT unchanged integer)
-LANGUAGE plpgsql AS $$
-DECLARE
-	before text := t.snapshot(s);
-	history bigint := (SELECT count(*) FROM vmm_upgrade.history);
-BEGIN
-	BEGIN
-		PERFORM set_config('t.fail_at', '0', false), set_config('t.ddl', '0', false);
-		EXECUTE step;
-		commands := current_setting('t.ddl')::integer;
-		RAISE EXCEPTION 'undo' USING ERRCODE = 'VT002';
-	EXCEPTION WHEN SQLSTATE 'VT002' THEN NULL;
-	END;
-	failed := 0;
-	unchanged := 0;
-	FOR i IN 1 .. commands LOOP
-		BEGIN
-			PERFORM set_config('t.fail_at', i::text, false), set_config('t.ddl', '0', false);
-			EXECUTE step;
-			RAISE EXCEPTION 'step did not fail at DDL command %', i;
-		EXCEPTION WHEN SQLSTATE 'VT001' THEN
-			failed := failed + 1;
-		END;
-		IF t.snapshot(s) = before AND (SELECT count(*) FROM vmm_upgrade.history) = history THEN
-			unchanged := unchanged + 1;
-		END IF;
-	END LOOP;
-	PERFORM set_config('t.fail_at', '0', false);
-END $$;
+\set ECHO none
+\i test/sql/fail_each.sql
+\set ECHO all
 SET client_min_messages = error;
 SELECT commands > 20 AS many_commands, failed = commands AS all_failed, unchanged = commands AS all_unchanged
   FROM t.fail_each('SELECT vmm_upgrade.upgrade_dovecot_layout()', 'm11');
