@@ -8,7 +8,7 @@
 
 EXTENSION = vmm_upgrade
 MODULE_big = vmm_upgrade
-OBJS = src/vmm_upgrade.o src/layout.o
+OBJS = src/vmm_upgrade.o src/layout.o src/sandbox.o
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Werror
 
@@ -40,6 +40,7 @@ endif
 
 src/layout.o: src/layouts_data.h src/vmm_upgrade.h
 src/vmm_upgrade.o: src/vmm_upgrade.h
+src/sandbox.o: src/vmm_upgrade.h
 
 src/layouts_data.h: src/layouts.tsv src/tsv2c.awk
 	awk -f src/tsv2c.awk src/layouts.tsv > $@.tmp && mv $@.tmp $@

@@ -60,6 +60,7 @@ SELECT count(*) FILTER (WHERE r.userid IS NULL) = (SELECT count(*) FROM g11.user
 RESET search_path;
 SET vmm_upgrade.schema = g11;
 SET client_min_messages = error;
+SET vmm_upgrade.transport_domain = inherit;
 CREATE EXTENSION vmm_upgrade VERSION '0.6.0';
 ALTER EXTENSION vmm_upgrade UPDATE;
 SELECT vmm_upgrade.upgrade_dovecot_layout();

@@ -21,6 +21,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -29,6 +30,8 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 
 #include "vmm_upgrade.h"
@@ -91,10 +94,13 @@ typedef struct DeviationList
 
 /*
  * The catalog query.  Everything is qualified with pg_catalog and every
- * operator is spelled OPERATOR(pg_catalog.x), because it runs with the mail
- * schema on the search path (so that the deparsed definitions print names
- * unqualified, as the known layouts are written) and that schema may be
- * writable by others.
+ * operator is spelled OPERATOR(pg_catalog.x), and it runs with nothing but
+ * pg_catalog and pg_temp (last) on the search path, so that nothing anyone
+ * planted anywhere can be called by it.  The deparsed definitions therefore
+ * name the mail schema's objects with their schema; strip_schema() takes
+ * the schema off again, so that they read as the known layouts are written.
+ * A definition that comes out NULL belongs to an object dropped while the
+ * query ran (see read_actual_layout).
  */
 static const char *const catalog_query =
 "SELECT 'column'::pg_catalog.text, c.relname::pg_catalog.text, "
@@ -139,8 +145,10 @@ static const char *const catalog_query =
 "UNION ALL "
 "SELECT 'function', NULL, "
 "       pg_catalog.concat(p.proname, '(', pg_catalog.pg_get_function_identity_arguments(p.oid), ')'), "
-"       pg_catalog.concat('returns ', pg_catalog.pg_get_function_result(p.oid), "
-"                         CASE WHEN p.proisstrict THEN ' strict' ELSE ' called-on-null' END), NULL, NULL "
+"       'returns ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_function_result(p.oid) "
+"           OPERATOR(pg_catalog.||) CASE WHEN p.proisstrict THEN ' strict' ELSE ' called-on-null' END "
+"           OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.pg_get_function_identity_arguments(p.oid) IS NULL "
+"                                        THEN NULL ELSE '' END, NULL, NULL "
 "  FROM pg_catalog.pg_proc p "
 " WHERE p.pronamespace OPERATOR(pg_catalog.=) $1 "
 "UNION ALL "
@@ -156,42 +164,93 @@ PG_FUNCTION_INFO_V1(vmm_upgrade_detect_layout);
 PG_FUNCTION_INFO_V1(vmm_upgrade_check_layout);
 
 /*
- * copy_value
- *		Copy column "col" of an SPI result row into memory context "cxt".
+ * strip_schema
+ *		Remove every "schema." qualification of the mail schema from text.
  *
- * SPI's own memory goes away with SPI_finish, the catalog snapshot must
- * outlive it.
+ * The deparsed definitions name the mail schema's objects qualified (the
+ * schema is not on the search path); the known layouts are written without
+ * it.  The qualification may also stand inside a quoted literal, as in
+ * nextval('mail.domain_gid'::regclass), where quotes are doubled.  A match
+ * must start at an identifier boundary, so schema "mail" leaves
+ * "xmail.t" alone.
  */
 static char *
-copy_value(HeapTuple tuple, TupleDesc desc, int col, MemoryContext cxt)
+strip_schema(const char *text, const char *nspname)
 {
-	char	   *v = SPI_getvalue(tuple, desc, col);
+	const char *quoted = quote_identifier(nspname);
+	const char *prefixes[2];
+	StringInfoData buf;
+	const char *p = text;
+	int			i;
 
-	return v == NULL ? NULL : MemoryContextStrdup(cxt, v);
+	prefixes[0] = psprintf("%s.", quoted);
+	prefixes[1] = NULL;
+	if (strchr(quoted, '\'') != NULL)
+	{
+		StringInfoData lit;
+		const char *q;
+
+		initStringInfo(&lit);
+		for (q = quoted; *q; q++)
+		{
+			if (*q == '\'')
+				appendStringInfoChar(&lit, '\'');
+			appendStringInfoChar(&lit, *q);
+		}
+		appendStringInfoChar(&lit, '.');
+		prefixes[1] = lit.data;
+	}
+
+	initStringInfo(&buf);
+	while (*p)
+	{
+		bool		boundary = (p == text ||
+								!(isalnum((unsigned char) p[-1]) || p[-1] == '_' ||
+								  p[-1] == '$' || p[-1] == '"' ||
+								  IS_HIGHBIT_SET(p[-1])));
+		bool		stripped = false;
+
+		for (i = 0; boundary && i < 2 && !stripped; i++)
+		{
+			size_t		len;
+
+			if (prefixes[i] == NULL)
+				continue;
+			len = strlen(prefixes[i]);
+			if (strncmp(p, prefixes[i], len) == 0)
+			{
+				p += len;
+				stripped = true;
+			}
+		}
+		if (!stripped)
+			appendStringInfoChar(&buf, *p++);
+	}
+	return buf.data;
 }
 
 /*
- * read_actual_layout
- *		List the layout-relevant objects of schema "nspid" from the catalogs.
+ * read_once
+ *		One attempt at listing the schema's objects; false if an object
+ *		vanished while it was deparsed.
  *
- * The mail schema is put alone on the search path while the query runs, so
- * that ruleutils prints the names of its objects unqualified, exactly as the
- * known layouts are written down.  The change is undone when we return or
- * fail (GUC nest level).
+ * The catalogs are read with a snapshot taken now (not the transaction's,
+ * which under REPEATABLE READ may be older than the catalog the deparsing
+ * functions see), with only pg_catalog and pg_temp on the search path (the
+ * change is undone on return or failure by the GUC nest level).
  */
-static ActualLayout
-read_actual_layout(Oid nspid, const char *nspname)
+static bool
+read_once(Oid nspid, const char *nspname, MemoryContext cxt, ActualLayout *result)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ActualLayout result;
 	int			save_nestlevel;
 	Datum		arg = ObjectIdGetDatum(nspid);
 	Oid			argtype = OIDOID;
 	int			ret;
 	uint64		i;
+	bool		complete = true;
 
 	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", quote_identifier(nspname),
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 
@@ -210,32 +269,106 @@ read_actual_layout(Oid nspid, const char *nspname)
 		catalog_plan = plan;
 	}
 
-	ret = SPI_execute_plan(catalog_plan, &arg, NULL, true, 0);
+	ret = SPI_execute_snapshot(catalog_plan, &arg, NULL, GetLatestSnapshot(),
+							   InvalidSnapshot, true, false, 0);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(ret));
 
-	result.n = (int) SPI_processed;
-	result.entries = MemoryContextAllocZero(cxt,
-											sizeof(ActualEntry) * Max(result.n, 1));
-	for (i = 0; i < SPI_processed; i++)
+	result->n = (int) SPI_processed;
+	result->entries = MemoryContextAllocZero(cxt,
+											 sizeof(ActualEntry) * Max(result->n, 1));
+	for (i = 0; i < SPI_processed && complete; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		ActualEntry *e = &result.entries[i];
+		ActualEntry *e = &result->entries[i];
+		MemoryContext old = MemoryContextSwitchTo(cxt);
 
-		e->kind = copy_value(tup, desc, 1, cxt);
-		e->table = copy_value(tup, desc, 2, cxt);
-		e->object = copy_value(tup, desc, 3, cxt);
-		e->def = copy_value(tup, desc, 4, cxt);
-		e->nullability = copy_value(tup, desc, 5, cxt);
-		e->dflt = copy_value(tup, desc, 6, cxt);
+		e->kind = SPI_getvalue(tup, desc, 1);
+		e->table = SPI_getvalue(tup, desc, 2);
+		e->object = SPI_getvalue(tup, desc, 3);
+		e->def = SPI_getvalue(tup, desc, 4);
+		e->nullability = SPI_getvalue(tup, desc, 5);
+		e->dflt = SPI_getvalue(tup, desc, 6);
 		if (e->def == NULL)
-			e->def = "";
+			complete = false;	/* dropped while we read */
+		else
+			e->def = strip_schema(e->def, nspname);
+		if (e->dflt != NULL)
+			e->dflt = strip_schema(e->dflt, nspname);
+		MemoryContextSwitchTo(old);
 	}
 
 	SPI_finish();
 	AtEOXact_GUC(true, save_nestlevel);
-	return result;
+	return complete;
+}
+
+/*
+ * read_actual_layout
+ *		List the layout-relevant objects of schema "nspid" from the catalogs.
+ *
+ * The mail schema may change while we read it: a DBA's DDL in another
+ * session, or an upgrade replayed on a hot standby.  Then a deparsing
+ * function meets an object that was in our snapshot but is gone from the
+ * catalog ("could not open relation with OID ..."), or returns NULL for it.
+ * Each attempt runs in a subtransaction; such an attempt is thrown away and
+ * the catalogs are read again with a new snapshot, which no longer has the
+ * object, so the answer is always that of one committed state.  Errors of
+ * any other kind (a cancel, a recovery conflict) are raised as they are.
+ */
+static ActualLayout
+read_actual_layout(Oid nspid, const char *nspname)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ActualLayout result = {0, NULL};
+	int			attempt;
+	const int	attempts = 100;
+
+	for (attempt = 1;; attempt++)
+	{
+		bool		complete = false;
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			complete = read_once(nspid, nspname, cxt, &result);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			if (attempt >= attempts ||
+				!(edata->sqlerrcode == ERRCODE_INTERNAL_ERROR ||
+				  edata->sqlerrcode == ERRCODE_UNDEFINED_TABLE ||
+				  edata->sqlerrcode == ERRCODE_UNDEFINED_OBJECT))
+				ReThrowError(edata);
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+
+		if (complete)
+			return result;
+		if (attempt >= attempts)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("schema \"%s\" kept changing while its layout was read", nspname),
+					 errdetail("It was read %d times; each time an object was dropped while it was read.", attempts),
+					 errhint("Run the command again once the DDL on the schema has finished.")));
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(10000L * Min(attempt, 10));
+	}
 }
 
 /*

@@ -3,9 +3,10 @@
  * vmm_upgrade.c
  *		Module entry point of vmm_upgrade: its settings and schema lookup.
  *
- * The DBA steers the extension through four settings: which schema holds
- * the mail layout, which Dovecot version the upgraded layout must serve, and
- * which roles Postfix and Dovecot connect as.  They are registered here so
+ * The DBA steers the extension through five settings: which schema holds
+ * the mail layout, which Dovecot version the upgraded layout must serve,
+ * which roles Postfix and Dovecot connect as, and what a transport named
+ * "domain" is.  They are registered here so
  * that a typo in a value is rejected when it is set, not halfway through an
  * upgrade.
  *
@@ -28,42 +29,134 @@ char	   *vmm_mail_schema_guc = NULL;
 static char *vmm_dovecot_version_guc = NULL;
 static char *vmm_dovecot_role_guc = NULL;
 static char *vmm_postfix_role_guc = NULL;
+static int	vmm_transport_domain_guc = 0;
+
+/*
+ * What accounts on a transport row named "domain" are: vmm 0.6.0 put them
+ * there by mistake, or it is a real transport.  The data cannot tell, so the
+ * DBA says it; "ask" makes the steps that depend on it refuse and explain.
+ */
+static const struct config_enum_entry transport_domain_options[] = {
+	{"ask", 0, false},
+	{"inherit", 1, false},
+	{"keep", 2, false},
+	{NULL, 0, false}
+};
 
 void		_PG_init(void);
 
 PG_FUNCTION_INFO_V1(vmm_upgrade_mail_schema);
+PG_FUNCTION_INFO_V1(vmm_upgrade_dovecot_variant);
 
 /*
- * check_dovecot_version
- *		Accept only an empty value or a dotted version number such as 2.3.19.
- *
- * The upgrade compares this value with 1.2 to choose the Dovecot variant of
- * the new layout, so anything that is not a version must be refused before
- * the upgrade starts rather than silently read as "older than 1.2".
+ * True while _PG_init defines the settings.  Values set before the library
+ * was loaded are re-applied then; a check hook that rejected one would only
+ * drop it with a WARNING and leave the default in force, so that the update
+ * silently did something else than asked.  They are therefore accepted as
+ * they are, and every use parses them again (vmm_parse_dovecot_version),
+ * failing before anything is changed.
  */
-static bool
-check_dovecot_version(char **newval, void **extra, GucSource source)
+static bool defining_settings = false;
+
+/*
+ * vmm_parse_dovecot_version
+ *		Read a Dovecot version as "dovecot --version" prints it.
+ *
+ * Only the first word counts ("2.3.19.1 (9b53102964)" is 2.3.19.1); it must
+ * be a dotted number.  Sets *at_least_1_2 to whether the version is 1.2 or
+ * later, which is all the layouts care about; the comparison works on the
+ * digits, so no version is too large for it.  Returns false for anything
+ * that is not a version.
+ */
+bool
+vmm_parse_dovecot_version(const char *value, bool *at_least_1_2)
 {
-	const char *p = *newval;
+	const char *p = value;
+	const char *major;
+	const char *minor = NULL;
+	size_t		major_len;
 	bool		want_digit = true;
 
-	if (p == NULL || *p == '\0')
-		return true;
-
-	for (; *p; p++)
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return false;
+	while (*p == '0' && isdigit((unsigned char) p[1]))
+		p++;					/* leading zeros do not count */
+	major = p;
+	for (; *p && *p != ' ' && *p != '\t' && *p != '\n'; p++)
 	{
 		if (isdigit((unsigned char) *p))
 			want_digit = false;
 		else if (*p == '.' && !want_digit)
+		{
 			want_digit = true;
+			if (minor == NULL)
+				minor = p + 1;
+		}
 		else
-			break;
+			return false;
 	}
-	if (*p == '\0' && !want_digit)
+	if (want_digit)
+		return false;
+
+	major_len = strspn(major, "0123456789");
+	if (major_len > 1 || (major_len == 1 && *major > '1'))
+		*at_least_1_2 = true;
+	else if (*major == '0')
+		*at_least_1_2 = false;
+	else
+	{
+		/* major version 1: the minor decides */
+		size_t		minor_len;
+
+		while (minor != NULL && *minor == '0' && isdigit((unsigned char) minor[1]))
+			minor++;
+		minor_len = minor ? strspn(minor, "0123456789") : 0;
+		*at_least_1_2 = minor_len > 1 || (minor_len == 1 && *minor >= '2');
+	}
+	return true;
+}
+
+/*
+ * check_dovecot_version
+ *		Refuse, when it is set, a value that is not a Dovecot version.
+ *
+ * The upgrade compares this value with 1.2 to choose the Dovecot variant of
+ * the new layout, so anything that is not a version must be refused rather
+ * than read as "older than 1.2".  While the library is being loaded every
+ * value is accepted (see defining_settings) and refused where it is used.
+ */
+static bool
+check_dovecot_version(char **newval, void **extra, GucSource source)
+{
+	bool		at_least_1_2;
+
+	if (defining_settings || *newval == NULL || **newval == '\0' ||
+		vmm_parse_dovecot_version(*newval, &at_least_1_2))
 		return true;
 
 	GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
-	GUC_check_errdetail("A Dovecot version is a dotted number such as 1.1.7, 1.2.17 or 2.3.19, as \"dovecot --version\" prints it.");
+	GUC_check_errdetail("A Dovecot version is what \"dovecot --version\" prints, such as 1.1.7, 1.2.17 or 2.3.19.1 (9b53102964); its first word counts.");
+	return false;
+}
+
+/*
+ * check_schema_name
+ *		Refuse a schema name longer than PostgreSQL keeps.
+ *
+ * A longer name would be truncated where it is used as a name and compared
+ * in full elsewhere, so CREATE EXTENSION and ALTER EXTENSION would work on
+ * different schemas.
+ */
+static bool
+check_schema_name(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || strlen(*newval) < NAMEDATALEN)
+		return true;
+
+	GUC_check_errcode(ERRCODE_NAME_TOO_LONG);
+	GUC_check_errdetail("A schema name has at most %d bytes.", NAMEDATALEN - 1);
 	return false;
 }
 
@@ -78,6 +171,8 @@ check_dovecot_version(char **newval, void **extra, GucSource source)
 void
 _PG_init(void)
 {
+	defining_settings = true;
+
 	DefineCustomStringVariable("vmm_upgrade.schema",
 							   "Schema that holds the vmm mail layout.",
 							   "Used when a function is called without mail_schema, and by the update scripts.",
@@ -85,7 +180,7 @@ _PG_init(void)
 							   "public",
 							   PGC_USERSET,
 							   0,
-							   NULL, NULL, NULL);
+							   check_schema_name, NULL, NULL);
 
 	DefineCustomStringVariable("vmm_upgrade.dovecot_version",
 							   "Dovecot version the upgraded layout must serve, e.g. 2.3.19.",
@@ -114,7 +209,18 @@ _PG_init(void)
 							   0,
 							   NULL, NULL, NULL);
 
+	DefineCustomEnumVariable("vmm_upgrade.transport_domain",
+							 "What accounts on the transport named \"domain\" are: vmm 0.6.0's mistake (inherit) or a real transport (keep).",
+							 "With ask, the 0.6.0 fix and the adoption of 0.6 refuse until it is set.",
+							 &vmm_transport_domain_guc,
+							 0,
+							 transport_domain_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("vmm_upgrade");
+	defining_settings = false;
 }
 
 /*
@@ -168,4 +274,27 @@ vmm_upgrade_mail_schema(PG_FUNCTION_ARGS)
 								   &name);
 	namestrcpy(result, name);
 	PG_RETURN_NAME(result);
+}
+
+/*
+ * vmm_upgrade_dovecot_variant
+ *		SQL function vmm_upgrade._dovecot_variant(version): '1.1' or '1.2'.
+ *
+ * The one reader of Dovecot versions the scripts use, so that a value the
+ * setting took unchecked (see defining_settings) fails here, before an
+ * update changes anything.
+ */
+Datum
+vmm_upgrade_dovecot_variant(PG_FUNCTION_ARGS)
+{
+	char	   *value = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	bool		at_least_1_2;
+
+	if (!vmm_parse_dovecot_version(value, &at_least_1_2))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for vmm_upgrade.dovecot_version: \"%s\"", value),
+				 errdetail("Nothing was changed."),
+				 errhint("Set it to what \"dovecot --version\" prints, e.g. 2.3.19, or reset it to keep the Dovecot variant the database has.")));
+	PG_RETURN_TEXT_P(cstring_to_text(at_least_1_2 ? "1.2" : "1.1"));
 }

@@ -7,6 +7,5 @@
 -- defects (accounts on the transport row named "domain"; a dovecotpassword()
 -- that gives no row for an account with a NULL ssid).  The defects found are
 -- recorded in vmm_upgrade.history; ALTER EXTENSION vmm_upgrade UPDATE then
--- fixes them.  The mail schema is only read (the dovecotpassword() probe
--- undoes itself).
+-- fixes them.  The mail schema is only read.
 SELECT vmm_upgrade._adopt('0.6.0');

@@ -25,9 +25,9 @@ AS 'MODULE_PATHNAME', 'vmm_upgrade_mail_schema';
 COMMENT ON FUNCTION vmm_upgrade.mail_schema(name) IS
 'the schema that holds the vmm mail layout: the argument, else the setting vmm_upgrade.schema (default public)';
 
--- Which known layout the mail schema holds.  (PARALLEL RESTRICTED: the
--- validator changes search_path for the duration of the call, which a
--- parallel worker may not do.)
+-- Which known layout the mail schema holds.  (PARALLEL UNSAFE: the
+-- validator reads the catalogs in a subtransaction, retried when the schema
+-- changes under it, and sets search_path for the duration of the call.)
 CREATE FUNCTION vmm_upgrade.detect_layout(
 	mail_schema name DEFAULT NULL,
 	OUT mail_schema name,
@@ -35,7 +35,7 @@ CREATE FUNCTION vmm_upgrade.detect_layout(
 	OUT dovecot text,
 	OUT lookups boolean)
 RETURNS record
-LANGUAGE c STABLE PARALLEL RESTRICTED
+LANGUAGE c STABLE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'vmm_upgrade_detect_layout';
 
 COMMENT ON FUNCTION vmm_upgrade.detect_layout(name) IS
@@ -49,7 +49,7 @@ CREATE FUNCTION vmm_upgrade.check_layout(
 	OUT object text,
 	OUT problem text)
 RETURNS SETOF record
-LANGUAGE c STABLE PARALLEL RESTRICTED
+LANGUAGE c STABLE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'vmm_upgrade_check_layout';
 
 COMMENT ON FUNCTION vmm_upgrade.check_layout(text, text, name) IS
@@ -81,8 +81,8 @@ BEGIN
 	          FROM vmm_upgrade.check_layout(version, dovecot, mail_schema) AS d) AS c;
 
 	IF total > 0 THEN
-		RAISE EXCEPTION '%: schema "%" does not hold vmm layout % (Dovecot % variant)',
-			context, mail_schema, version, coalesce(dovecot, 'any')
+		RAISE EXCEPTION '%schema "%" does not hold vmm layout % (Dovecot % variant)',
+			coalesce(context || ': ', ''), mail_schema, version, coalesce(dovecot, 'any')
 		USING ERRCODE = 'object_not_in_prerequisite_state',
 		      DETAIL = format('%s deviation%s: %s%s', total,
 		                      CASE WHEN total = 1 THEN '' ELSE 's' END,
@@ -97,6 +97,30 @@ $$;
 
 COMMENT ON FUNCTION vmm_upgrade.require_layout(text, text, name, text) IS
 'raise an error listing the deviations unless the schema holds exactly the named layout';
+
+------------------------------------------------------------------------------
+-- Running the mail owner's code safely (C, src/sandbox.c)
+------------------------------------------------------------------------------
+
+-- Execute one statement (ALTER TABLE, UPDATE, ...) on a mail table as the
+-- owner of relation rel, in a security-restricted context: the triggers,
+-- CHECK and index expressions and rules of that owner run with the owner's
+-- rights, never with ours, and cannot SET ROLE their way back.  Returns the
+-- first column of the first row when it is jsonb.  For the scripts only.
+CREATE FUNCTION vmm_upgrade._as_owner(rel regclass, statement text)
+RETURNS jsonb
+LANGUAGE c VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'vmm_upgrade_as_owner';
+
+REVOKE EXECUTE ON FUNCTION vmm_upgrade._as_owner(regclass, text) FROM PUBLIC;
+
+-- The Dovecot variant ('1.1' or '1.2') a Dovecot version needs, read as
+-- "dovecot --version" prints it (its first word counts); an ERROR for
+-- anything else.  The one reader of vmm_upgrade.dovecot_version.
+CREATE FUNCTION vmm_upgrade._dovecot_variant(version text)
+RETURNS text
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'vmm_upgrade_dovecot_variant';
 
 ------------------------------------------------------------------------------
 -- History of the steps taken
@@ -143,7 +167,7 @@ DECLARE
 	deviations integer;
 	defects jsonb;
 	defect_list text;
-	unchecked text;
+	transport_users bigint;
 BEGIN
 	-- A pg_dump restore creates the extension before the mail tables, at the
 	-- default version; that must succeed and change nothing.
@@ -169,20 +193,19 @@ BEGIN
 		-- 0.6 fixes them.
 		IF structure = '0.6' THEN
 			SELECT jsonb_object_agg(d.defect, jsonb_build_object('present', d.present, 'detail', d.detail)),
-			       string_agg(d.detail || '.', ' ' ORDER BY d.defect) FILTER (WHERE d.present),
-			       string_agg(d.detail || '.', ' ' ORDER BY d.defect) FILTER (WHERE d.present IS NULL)
-			  INTO defects, defect_list, unchecked
+			       string_agg(d.detail || '.', ' ' ORDER BY d.defect) FILTER (WHERE d.present)
+			  INTO defects, defect_list
 			  FROM vmm_upgrade.check_0_6_0_defects(s) AS d;
 			IF wanted = '0.6' AND defect_list IS NOT NULL THEN
+				transport_users := vmm_upgrade._domain_transport_users(s);
+				IF transport_users > 0 AND vmm_upgrade._transport_domain_choice() = 'ask' THEN
+					PERFORM vmm_upgrade._refuse_transport_domain(s, transport_users,
+						'CREATE EXTENSION vmm_upgrade VERSION ''0.6.0''; ALTER EXTENSION vmm_upgrade UPDATE;');
+				END IF;
 				RAISE EXCEPTION 'schema "%" still has the defects of vmm 0.6.0', s
 				USING ERRCODE = 'object_not_in_prerequisite_state',
 				      DETAIL = defect_list || ' Nothing was changed.',
 				      HINT = 'Install version 0.6.0, which adopts it, then update, which fixes the defects: CREATE EXTENSION vmm_upgrade VERSION ''0.6.0''; ALTER EXTENSION vmm_upgrade UPDATE;';
-			END IF;
-			IF unchecked IS NOT NULL THEN
-				RAISE WARNING 'schema "%": could not check dovecotpassword() for the vmm 0.6.0 defect', s
-				USING DETAIL = unchecked,
-				      HINT = 'Run SELECT * FROM vmm_upgrade.check_0_6_0_defects(); once the cause is fixed; SELECT vmm_upgrade.replace_lookup_functions(); installs a correct dovecotpassword().';
 			END IF;
 		END IF;
 		INSERT INTO vmm_upgrade.history (mail_schema, from_version, to_version,

@@ -25,24 +25,9 @@ RETURNS SETOF record
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-    VALUES ('FUNCTION', '_interpolate_destination(pg_catalog.varchar, pg_catalog.varchar, pg_catalog.varchar)'),
-           ('FUNCTION', 'dovecotpassword(pg_catalog.varchar, pg_catalog.varchar)'),
-           ('FUNCTION', 'dovecotquotauser(pg_catalog.varchar, pg_catalog.varchar)'),
-           ('FUNCTION', 'dovecotuser(pg_catalog.varchar, pg_catalog.varchar)'),
-           ('FUNCTION', 'postfix_relocated_map(pg_catalog.varchar, pg_catalog.varchar)'),
-           ('FUNCTION', 'postfix_smtpd_sender_login_map(pg_catalog.varchar, pg_catalog.varchar)'),
-           ('FUNCTION', 'postfix_transport_map(pg_catalog.varchar, pg_catalog.varchar)'),
-           ('FUNCTION', 'postfix_virtual_alias_map(pg_catalog.varchar, pg_catalog.varchar)'),
-           ('FUNCTION', 'postfix_virtual_mailbox_map(pg_catalog.varchar, pg_catalog.varchar)'),
-           ('FUNCTION', 'postfix_virtual_uid_map(pg_catalog.varchar, pg_catalog.varchar)'),
-           ('TYPE', 'address_maildir'),
-           ('TYPE', 'dovecotpassword'),
-           ('TYPE', 'dovecotquotauser'),
-           ('TYPE', 'dovecotuser'),
-           ('TYPE', 'recipient_destination'),
-           ('TYPE', 'recipient_transport'),
-           ('TYPE', 'recipient_uid'),
-           ('TYPE', 'sender_login')
+    SELECT d.kind, d.object
+      FROM vmm_upgrade._lookup_definitions('vmm_upgrade', '1.2') AS d
+     ORDER BY d.kind, d.object
 $fn$;
 
 -- Re-apply a saved access control list to a re-created object (kind
@@ -163,94 +148,85 @@ BEGIN
 END
 $fn$;
 
--- Defect 2, by behaviour: does <mail_schema>.dovecotpassword() give an
--- account whose ssid is NULL exactly one row, with its domain's services?
---
--- Inside a subtransaction that is always rolled back, a probe domain (the
--- last service set, so inheriting is told apart from set 1) and a probe
--- account with a NULL ssid are inserted with explicit ids (no sequence
--- moves), and the function is called for that account.  The rows are
--- written as the owner of users and the function runs as its own owner,
--- never as the superuser running this, with the mail schema on the
--- search_path after pg_catalog (vmm's own functions and triggers name their
--- tables without a schema).  Nothing the probe does survives it.
---
--- Returns 'correct', 'missing', 'no row for an account with a NULL ssid',
--- 'wrong row for an account with a NULL ssid: ...' or 'probe failed: <error>'.
-CREATE FUNCTION vmm_upgrade._probe_dovecotpassword(mail_schema name)
+-- Defect 2, read from the definition: does <mail_schema>.dovecotpassword()
+-- match the service set on users.ssid outside the CASE or COALESCE that lets
+-- a NULL ssid fall back to the domain's?  vmm 0.6.0's Dovecot < 1.2 body did
+-- (a plain "service_set.ssid = users.ssid" among its WHERE conditions), so
+-- an account with a NULL ssid got no row and could not log in.  The body is
+-- only read: the function belongs to the owner of the mail tables and is
+-- never called here.  Comments, quotes, CASE ... END and COALESCE(...) are
+-- taken out, then the two columns are looked for under any alias.
+-- Returns 'missing', 'defective' or 'no defect found'.
+CREATE FUNCTION vmm_upgrade._dovecotpassword_defect(mail_schema name)
 RETURNS text
-LANGUAGE plpgsql
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    s        text := quote_ident(mail_schema);
-    fn       regprocedure := to_regprocedure(format('%s.dovecotpassword(pg_catalog.varchar, pg_catalog.varchar)', s));
-    fn_owner name;
-    u_owner  name := vmm_upgrade._users_owner(mail_schema);
-    probe_local  CONSTANT text := 'vmm-upgrade-probe';
-    probe_domain CONSTANT text := 'vmm-upgrade-probe.invalid';
-    probe_pass   CONSTANT text := '{PLAIN}vmm-upgrade-probe';
-    p_gid  bigint;
-    p_uid  bigint;
-    p_ssid bigint;
-    p_tid  bigint;
-    p_mid  bigint;
-    p_qid  bigint;
-    want   jsonb;
-    got    jsonb;
-    n      bigint;
-    verdict text;
+    fn     regprocedure := to_regprocedure(format('%I.dovecotpassword(pg_catalog.varchar, pg_catalog.varchar)', mail_schema));
+    body   text;
+    prev   text;
+    sets   text[];
+    users  text[];
+    keywords CONSTANT text[] := ARRAY['where', 'join', 'on', 'inner', 'left', 'right', 'full',
+        'cross', 'natural', 'using', 'and', 'or', 'group', 'order', 'limit', 'union', 'loop',
+        'window', 'having', 'offset', 'fetch', 'for', 'returning', 'set', 'into'];
 BEGIN
     IF fn IS NULL THEN
         RETURN 'missing';
     END IF;
-    SELECT pg_get_userbyid(p.proowner) INTO fn_owner FROM pg_proc p WHERE p.oid = fn;
-    BEGIN
-        PERFORM set_config('search_path', format('pg_catalog, %s, pg_temp', s), true);
-        EXECUTE format('SET LOCAL ROLE %I', u_owner);
-        EXECUTE format($q$
-            SELECT (SELECT pg_catalog.max(gid) FROM %1$s.domain_data),
-                   (SELECT pg_catalog.max(uid) FROM %1$s.users),
-                   (SELECT pg_catalog.max(ssid) FROM %1$s.service_set),
-                   (SELECT pg_catalog.min(tid) FROM %1$s.transport),
-                   (SELECT pg_catalog.min(mid) FROM %1$s.maillocation),
-                   (SELECT pg_catalog.min(qid) FROM %1$s.quotalimit)$q$, s)
-           INTO p_gid, p_uid, p_ssid, p_tid, p_mid, p_qid;
-        p_gid := coalesce(p_gid, 69999) + 1;
-        p_uid := coalesce(p_uid, 69999) + 1;
-        EXECUTE format($q$INSERT INTO %s.domain_data (gid, qid, ssid, tid, domaindir)
-                         VALUES ($1, $2, $3, $4, '/nonexistent/vmm-upgrade-probe')$q$, s)
-          USING p_gid, p_qid, p_ssid, p_tid;
-        EXECUTE format($q$INSERT INTO %s.domain_name (domainname, gid, is_primary)
-                         VALUES ($1, $2, true)$q$, s)
-          USING probe_domain, p_gid;
-        EXECUTE format($q$INSERT INTO %s.users (local_part, passwd, uid, gid, mid, qid, ssid, tid)
-                         VALUES ($1, $2, $3, $4, $5, NULL, NULL, NULL)$q$, s)
-          USING probe_local, probe_pass, p_uid, p_gid, p_mid;
-        EXECUTE format($q$SELECT pg_catalog.jsonb_build_object('userid', $1, 'password', $2)
-                                 OPERATOR(pg_catalog.||)
-                                 (pg_catalog.to_jsonb(ss) OPERATOR(pg_catalog.-) 'ssid'::text)
-                            FROM %s.service_set AS ss
-                           WHERE ss.ssid OPERATOR(pg_catalog.=) $3$q$, s)
-           INTO want USING probe_local || '@' || probe_domain, probe_pass, p_ssid;
-        EXECUTE format('SET LOCAL ROLE %I', fn_owner);
-        EXECUTE format($q$SELECT pg_catalog.count(*), pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r))
-                            FROM %s AS r$q$,
-                       format('%s.dovecotpassword($1, $2)', s))
-           INTO n, got USING probe_local, probe_domain;
-        verdict := CASE
-                   WHEN n = 0 THEN 'no row for an account with a NULL ssid'
-                   WHEN n = 1 AND got->0 = want THEN 'correct'
-                   ELSE format('wrong row for an account with a NULL ssid: expected %s, got %s', want, got)
-                   END;
-        RAISE EXCEPTION 'vmm_upgrade probe done' USING ERRCODE = 'VU001';
-    EXCEPTION
-        WHEN SQLSTATE 'VU001' THEN
-            NULL;   -- everything the probe did is undone
-        WHEN OTHERS THEN
-            verdict := 'probe failed: ' || SQLERRM;
-    END;
-    RETURN verdict;
+    SELECT lower(p.prosrc) INTO body FROM pg_proc p WHERE p.oid = fn;
+    body := regexp_replace(body, '--[^\n]*', ' ', 'g');
+    body := regexp_replace(body, '/\*.*?\*/', ' ', 'g');
+    body := regexp_replace(replace(body, '"', ''), '\s+', ' ', 'g');
+    LOOP
+        prev := body;
+        body := regexp_replace(body, '\mcase\M(?:(?!\mcase\M).)*?\mend\M', ' ', 'g');
+        body := regexp_replace(body, '\mcoalesce\s*\([^()]*\)', ' ', 'g');
+        EXIT WHEN body = prev;
+    END LOOP;
+    SELECT array_agg(DISTINCT a) FILTER (WHERE a IS NOT NULL AND a <> ALL (keywords))
+      INTO sets
+      FROM regexp_matches(body, '\mservice_set\M(?: (?:as )?([a-z_][a-z0-9_$]*))?', 'g') AS m(r),
+           LATERAL unnest(ARRAY['service_set', m.r[1]]) AS a;
+    SELECT array_agg(DISTINCT a) FILTER (WHERE a IS NOT NULL AND a <> ALL (keywords))
+      INTO users
+      FROM regexp_matches(body, '\musers\M(?: (?:as )?([a-z_][a-z0-9_$]*))?', 'g') AS m(r),
+           LATERAL unnest(ARRAY['users', m.r[1]]) AS a;
+    IF EXISTS (SELECT FROM unnest(sets) AS x, unnest(users) AS y
+                WHERE body ~ format('\m%1$s\.ssid ?(?:=|operator ?\( ?pg_catalog\.= ?\)) ?%2$s\.ssid\M|\m%2$s\.ssid ?(?:=|operator ?\( ?pg_catalog\.= ?\)) ?%1$s\.ssid\M',
+                                    x, y)) THEN
+        RETURN 'defective';
+    END IF;
+    RETURN 'no defect found';
+END
+$fn$;
+
+-- How accounts on the transport row named 'domain' are to be read, from the
+-- setting vmm_upgrade.transport_domain: 'inherit' (vmm 0.6.0's usertransport
+-- put them there by mistake: they inherit their domain's transport), 'keep'
+-- (a real transport of that name) or 'ask' (the default: refuse and say
+-- both).  The data cannot tell the two apart.
+CREATE FUNCTION vmm_upgrade._transport_domain_choice()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN coalesce(nullif(pg_catalog.current_setting('vmm_upgrade.transport_domain', true), ''), 'ask');
+
+-- The refusal when accounts are on the transport named 'domain' and the DBA
+-- has not said what that transport is.
+CREATE FUNCTION vmm_upgrade._refuse_transport_domain(mail_schema name, n bigint, then_type text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RAISE EXCEPTION '% account% in schema "%" use% the transport named "domain"', n,
+        CASE WHEN n = 1 THEN '' ELSE 's' END, mail_schema, CASE WHEN n = 1 THEN 's' ELSE '' END
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              DETAIL = 'vmm 0.6.0 put accounts on a transport row named "domain" by mistake (its usertransport command); a real Postfix transport may also have that name. The database cannot tell which this is. Nothing was changed.',
+              HINT = format('If vmm 0.6.0 put them there, they are to inherit their domain''s transport: SET vmm_upgrade.transport_domain = ''inherit''; %s If "domain" is a transport of yours, keep it: SET vmm_upgrade.transport_domain = ''keep''; and run the command again.',
+                            then_type);
 END
 $fn$;
 
@@ -281,23 +257,22 @@ BEGIN
     END IF;
     n := vmm_upgrade._domain_transport_users(s);
     defect := 'users with transport "domain"';
-    present := n > 0;
-    detail := format('%s account%s %s the transport row named "domain" as %s transport',
+    present := n > 0 AND vmm_upgrade._transport_domain_choice() <> 'keep';
+    detail := format('%s account%s %s the transport row named "domain" as %s transport%s',
                      n, CASE WHEN n = 1 THEN '' ELSE 's' END, CASE WHEN n = 1 THEN 'has' ELSE 'have' END,
-                     CASE WHEN n = 1 THEN 'its' ELSE 'their' END);
+                     CASE WHEN n = 1 THEN 'its' ELSE 'their' END,
+                     CASE WHEN n > 0 AND NOT present THEN ' (a real transport: vmm_upgrade.transport_domain = keep)'
+                          ELSE '' END);
     RETURN NEXT;
-    verdict := vmm_upgrade._probe_dovecotpassword(s);
+    verdict := vmm_upgrade._dovecotpassword_defect(s);
     defect := 'dovecotpassword() and NULL ssid';
-    present := CASE WHEN verdict = 'correct' THEN false
-                    WHEN verdict LIKE 'probe failed%' THEN NULL
-                    ELSE true END;
-    detail := CASE WHEN verdict = 'correct'
-                   THEN 'dovecotpassword() gives an account with a NULL ssid its domain''s services'
-                   WHEN verdict = 'missing'
+    present := verdict <> 'no defect found';
+    detail := CASE verdict
+                   WHEN 'no defect found'
+                   THEN 'dovecotpassword() lets an account with a NULL ssid fall back to its domain''s services'
+                   WHEN 'missing'
                    THEN 'dovecotpassword() does not exist'
-                   WHEN verdict LIKE 'probe failed: %'
-                   THEN 'dovecotpassword() could not be probed: ' || substr(verdict, 15)
-                   ELSE 'dovecotpassword() gives ' || verdict END;
+                   ELSE 'dovecotpassword() also matches the service set on users.ssid, so an account with a NULL ssid gets no row' END;
     RETURN NEXT;
 END
 $fn$;
@@ -384,7 +359,7 @@ DECLARE
 BEGIN
     PERFORM vmm_upgrade.require_layout('0.6', NULL, s, 'vmm_upgrade.replace_lookup_functions() (preflight)');
     variant := (SELECT d.dovecot FROM vmm_upgrade.detect_layout(s) AS d);
-    before := vmm_upgrade._probe_dovecotpassword(s);
+    before := vmm_upgrade._dovecotpassword_defect(s);
     n := vmm_upgrade._replace_lookups(s, variant);
     PERFORM vmm_upgrade._require_lookups_ok(s, variant, 'vmm_upgrade.replace_lookup_functions() (postflight)');
     PERFORM vmm_upgrade._record_step(s, version, version, variant, variant, started, 0,
@@ -396,22 +371,19 @@ END
 $fn$;
 
 -- Postflight of every step that creates lookup functions: the layout is
--- exactly 0.6 of the variant, and dovecotpassword() is correct.
+-- exactly 0.6 of the variant, and the lookup functions are ours (read from
+-- their definitions, never called).
 CREATE FUNCTION vmm_upgrade._require_lookups_ok(mail_schema name, dovecot text, context text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-DECLARE
-    verdict text;
 BEGIN
     PERFORM vmm_upgrade.require_layout('0.6', dovecot, mail_schema, context);
-    verdict := vmm_upgrade._probe_dovecotpassword(mail_schema);
-    IF verdict <> 'correct' THEN
-        RAISE EXCEPTION '%: dovecotpassword() in schema "%" is not correct: %', context, mail_schema, verdict
+    IF NOT vmm_upgrade._lookups_are_ours(mail_schema, dovecot) THEN
+        RAISE EXCEPTION '%: the lookup functions in schema "%" are not those vmm_upgrade made', context, mail_schema
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = 'An account with a NULL service set must get its domain''s services.',
-                  HINT = 'Nothing was changed.';
+                  DETAIL = 'A function body differs from the one just created. Nothing was changed.';
     END IF;
 END
 $fn$;
@@ -436,29 +408,50 @@ DECLARE
     variant  text := (SELECT d.dovecot FROM vmm_upgrade.detect_layout(mail_schema) AS d);
     before   text;
     fixed    bigint;
+    kept     bigint := 0;
+    choice   text;
     tids     bigint[];
     replaced integer;
 BEGIN
-    before := vmm_upgrade._probe_dovecotpassword(mail_schema);
-    -- Defect 1, in one pass over the affected rows.
-    EXECUTE format($q$
-        WITH fixed AS (
-            UPDATE %1$s.users AS u
-               SET tid = NULL
-              FROM %1$s.transport AS t
-             WHERE t.tid OPERATOR(pg_catalog.=) u.tid
-               AND t.transport OPERATOR(pg_catalog.=) 'domain'
-            RETURNING t.tid)
-        SELECT pg_catalog.count(*), pg_catalog.array_agg(DISTINCT tid) FROM fixed$q$, s)
-       INTO fixed, tids;
+    before := vmm_upgrade._dovecotpassword_defect(mail_schema);
+    -- Defect 1, in one pass over the affected rows, made by the owner of
+    -- users in a security-restricted context (its triggers, CHECK and index
+    -- expressions run with its rights), and only when the DBA has said that
+    -- the transport named 'domain' is vmm 0.6.0's mistake.
+    fixed := vmm_upgrade._domain_transport_users(mail_schema);
+    choice := vmm_upgrade._transport_domain_choice();
+    IF fixed > 0 AND choice = 'ask' THEN
+        PERFORM vmm_upgrade._refuse_transport_domain(mail_schema, fixed, 'ALTER EXTENSION vmm_upgrade UPDATE;');
+    END IF;
+    IF choice = 'keep' THEN
+        kept := fixed;
+        fixed := 0;
+    ELSE
+        SELECT (r->>'fixed')::bigint, ARRAY(SELECT jsonb_array_elements_text(r->'tids'))::bigint[]
+          INTO fixed, tids
+          FROM vmm_upgrade._as_owner(format('%s.users', s)::regclass, format($q$
+            WITH fixed AS (
+                UPDATE %1$s.users AS u
+                   SET tid = NULL
+                  FROM %1$s.transport AS t
+                 WHERE t.tid OPERATOR(pg_catalog.=) u.tid
+                   AND t.transport OPERATOR(pg_catalog.=) 'domain'
+                RETURNING t.tid)
+            SELECT pg_catalog.jsonb_build_object(
+                       'fixed', pg_catalog.count(*),
+                       'tids', COALESCE(pg_catalog.jsonb_agg(DISTINCT tid), '[]'))
+              FROM fixed$q$, s)) AS r;
+    END IF;
     -- Defect 2 (and our bodies for every 0.6 database).
     replaced := vmm_upgrade._replace_lookups(mail_schema, variant);
     PERFORM vmm_upgrade._forget_initial_privs(mail_schema);
     RETURN jsonb_build_object('mail_schema', mail_schema, 'dovecot', variant,
                               'users_transport_domain_fixed', fixed,
+                              'users_transport_domain_kept', kept,
+                              'transport_domain', choice,
                               'domain_transport_tid', to_jsonb(tids),
                               'dovecotpassword_before', before,
-                              'dovecotpassword_defective', before <> 'correct',
+                              'dovecotpassword_defective', before <> 'no defect found',
                               'objects_replaced', replaced);
 END
 $fn$;
@@ -476,8 +469,8 @@ BEGIN
         result->>'mail_schema', fixed, CASE WHEN fixed = 1 THEN '' ELSE 's' END,
         CASE WHEN fixed = 1 THEN 's' ELSE '' END,
         CASE WHEN (result->>'dovecotpassword_defective')::boolean
-             THEN 'defective (' || (result->>'dovecotpassword_before') || ') and has been replaced'
-             ELSE 'correct and has been replaced by vmm_upgrade''s' END
+             THEN 'defective (an account with a NULL ssid got no row) and has been replaced'
+             ELSE 'without the defect and has been replaced by vmm_upgrade''s' END
         USING DETAIL = 'Accounts without a service set of their own (ssid NULL) get their domain''s services from dovecotpassword() and can log in. The transport row named "domain" itself was left alone.',
               HINT = CASE WHEN result->>'dovecot' = '1.1'
                           THEN 'Once Dovecot is 1.2 or later, run SELECT vmm_upgrade.upgrade_dovecot_layout(); to switch to its layout.'
@@ -539,6 +532,7 @@ BEGIN
     END IF;
     PERFORM vmm_upgrade.require_layout('0.6', '1.1', mail_schema,
                                        'vmm_upgrade.upgrade_dovecot_layout() (preflight)');
+    PERFORM vmm_upgrade._require_safe_tables(mail_schema, 'vmm_upgrade.upgrade_dovecot_layout()');
     owner := vmm_upgrade._users_owner(mail_schema);
 
     -- Dovecot must not add to userquota_11 while its rows are carried over.
@@ -554,7 +548,8 @@ BEGIN
 
     -- 1. The sieve service flag gets its Dovecot >= 1.2 name; the unique
     --    constraint on the four flags follows the column.
-    EXECUTE format('ALTER TABLE %s.service_set RENAME COLUMN managesieve TO sieve', s);
+    PERFORM vmm_upgrade._as_owner(format('%s.service_set', s)::regclass,
+        format('ALTER TABLE %s.service_set RENAME COLUMN managesieve TO sieve', s));
 
     -- 2. userquota, filled from userquota_11 before its merge trigger exists.
     EXECUTE format($q$
@@ -643,7 +638,8 @@ REVOKE EXECUTE ON FUNCTION
     vmm_upgrade._require_no_dependents(regclass[], oid[], text),
     vmm_upgrade._record_step(name, text, text, text, text, timestamptz, bigint, jsonb),
     vmm_upgrade._domain_transport_users(name),
-    vmm_upgrade._probe_dovecotpassword(name),
+    vmm_upgrade._dovecotpassword_defect(name),
+    vmm_upgrade._refuse_transport_domain(name, bigint, text),
     vmm_upgrade._replace_lookups(name, text),
     vmm_upgrade._require_lookups_ok(name, text, text),
     vmm_upgrade._fix_0_6_0(name),

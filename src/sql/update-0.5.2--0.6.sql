@@ -31,6 +31,11 @@ SELECT vmm_upgrade.require_layout('0.5.2', NULL, vmm_upgrade.mail_schema(),
                                   'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6'' (preflight)');
 SELECT vmm_upgrade._target_dovecot(d.dovecot)
   FROM vmm_upgrade.detect_layout(vmm_upgrade.mail_schema()) AS d;
+-- Nothing on the mail tables may make the update unsafe or wrong: rules,
+-- row-level security, logical replication, or (when a superuser owns the
+-- tables) code of other roles that would run with the owner's rights.
+SELECT vmm_upgrade._require_safe_tables(vmm_upgrade.mail_schema(),
+                                        'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6''');
 
 -- Step 2. Update the tables (vmm's update_tables_0.5.x-0.6*.pgsql): service
 -- flags become service sets, transports equal to the domain's are inherited,

@@ -23,6 +23,8 @@ SET LOCAL search_path = pg_catalog, pg_temp;
 -- listing the deviations, and nothing is changed.
 SELECT vmm_upgrade.require_layout('0.6', NULL, vmm_upgrade.mail_schema(),
                                   'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6'' (preflight)');
+SELECT vmm_upgrade._require_safe_tables(vmm_upgrade.mail_schema(),
+                                        'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6''');
 
 -- Step 2. The fixes; what was done is kept for steps 4 and 5.
 SELECT pg_catalog.set_config('vmm_upgrade_run.result',

@@ -70,23 +70,12 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     setting text := nullif(btrim(current_setting('vmm_upgrade.dovecot_version', true)), '');
-    parts   text[];
     target  text;
 BEGIN
     IF setting IS NULL THEN
         RETURN source_dovecot;
     END IF;
-    parts := regexp_match(setting, '^v?([0-9]+)(?:\.([0-9]+))?');
-    IF parts IS NULL THEN
-        RAISE EXCEPTION 'invalid value for vmm_upgrade.dovecot_version: "%"', setting
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Set it to the first word of "dovecot --version", e.g. 2.3.19, or reset it to keep the variant the database has.';
-    END IF;
-    IF (parts[1]::int, coalesce(parts[2], '0')::int) >= (1, 2) THEN
-        target := '1.2';
-    ELSE
-        target := '1.1';
-    END IF;
+    target := vmm_upgrade._dovecot_variant(setting);
     IF source_dovecot = '1.2' AND target = '1.1' THEN
         RAISE EXCEPTION 'vmm_upgrade.dovecot_version = % asks for the Dovecot < 1.2 variant, but the database already has the Dovecot >= 1.2 variant', setting
             USING ERRCODE = 'invalid_parameter_value',
@@ -132,6 +121,122 @@ END
 $fn$;
 
 -- ---------------------------------------------------------------------------
+-- What must not be on the mail tables before a step changes them
+-- ---------------------------------------------------------------------------
+
+-- Refuse, before anything is changed, what would make a step unsafe or
+-- wrong on the tables of <mail_schema> (every table there: the vmm tables
+-- and the DBA's own that reference them):
+--  * rules: a DO ALSO / INSTEAD rule rewrites our UPDATE into something
+--    else (and breaks the data pass with "DO ALSO rules are not supported
+--    for data-modifying statements in WITH");
+--  * row-level security: policies would hide rows from the data pass, which
+--    then leaves them unconverted;
+--  * logical replication: DDL does not travel through it, so subscribers
+--    would stay on the old layout while rows keep flowing into changed
+--    tables;
+--  * when a table's owner is a superuser, code that another role owns
+--    attached to it (a trigger function, or a function used by a CHECK
+--    constraint, an index, a default or a trigger): the statements run as
+--    the owner (vmm_upgrade._as_owner), here with superuser rights.
+-- what: the step, for the message.
+CREATE FUNCTION vmm_upgrade._require_safe_tables(mail_schema name, what text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    ns      oid := (SELECT n.oid FROM pg_namespace n WHERE n.nspname = mail_schema);
+    problem record;
+    shown   CONSTANT integer := 10;
+BEGIN
+    -- Rules and policies.
+    SELECT count(*) AS n,
+           string_agg(x.line, E'\n' ORDER BY x.line) FILTER (WHERE x.k <= shown) AS listing
+      INTO problem
+      FROM (SELECT y.line, row_number() OVER (ORDER BY y.line) AS k
+              FROM (SELECT format('rule %I on table %I', r.rulename, c.relname) AS line
+                      FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+                     WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p')
+                    UNION ALL
+                    SELECT format('policy %I on table %I', p.polname, c.relname)
+                      FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+                     WHERE c.relnamespace = ns
+                    UNION ALL
+                    SELECT format('row-level security enabled on table %I', c.relname)
+                      FROM pg_class c
+                     WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p') AND c.relrowsecurity) AS y) AS x;
+    IF problem.n > 0 THEN
+        RAISE EXCEPTION 'rules or row-level security on the tables of schema "%"', mail_schema
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format(E'%s must change every row of these tables as they are, which rules rewrite and row-level security hides:\n%s\nNothing was changed.',
+                                  what, problem.listing),
+                  HINT = 'Save the definitions (pg_dump --schema-only), drop the rules and policies and disable row-level security (ALTER TABLE ... DISABLE ROW LEVEL SECURITY), run the step, then re-create them for the new layout.';
+    END IF;
+
+    -- Logical replication, either direction.
+    SELECT count(*) AS n,
+           string_agg(x.line, E'\n' ORDER BY x.line) FILTER (WHERE x.k <= shown) AS listing
+      INTO problem
+      FROM (SELECT y.line, row_number() OVER (ORDER BY y.line) AS k
+              FROM (SELECT DISTINCT format('publication %I publishes table %I', p.pubname, c.relname) AS line
+                      FROM pg_class c
+                      JOIN pg_publication p
+                        ON p.puballtables
+                        OR EXISTS (SELECT FROM pg_publication_rel pr
+                                    WHERE pr.prpubid = p.oid AND pr.prrelid = c.oid)
+                        OR EXISTS (SELECT FROM pg_publication_namespace pn
+                                    WHERE pn.pnpubid = p.oid AND pn.pnnspid = ns)
+                     WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p')
+                    UNION ALL
+                    SELECT DISTINCT format('subscription %I receives table %I', sub.subname, c.relname)
+                      FROM pg_subscription_rel sr
+                      JOIN pg_subscription sub ON sub.oid = sr.srsubid
+                      JOIN pg_class c ON c.oid = sr.srrelid
+                     WHERE c.relnamespace = ns) AS y) AS x;
+    IF problem.n > 0 THEN
+        RAISE EXCEPTION 'the tables of schema "%" are logically replicated', mail_schema
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format(E'Logical replication does not carry DDL: the other side would keep the old layout while rows flow into the changed tables.\n%s\nNothing was changed.',
+                                  problem.listing),
+                  HINT = 'Stop the writers, wait until every subscriber has caught up, drop the subscriptions on the subscribers (and remove the mail tables from the publications), run the same step on every node, publisher first, then subscribers, and re-create the subscriptions with copy_data = false.';
+    END IF;
+
+    -- Code of other roles on tables a superuser owns.
+    SELECT count(*) AS n,
+           string_agg(x.line, E'\n' ORDER BY x.line) FILTER (WHERE x.k <= shown) AS listing
+      INTO problem
+      FROM (SELECT y.line, row_number() OVER (ORDER BY y.line) AS k
+              FROM (SELECT DISTINCT format('%s uses function %s, owned by %I',
+                                           pg_describe_object(d.classid, d.objid, d.objsubid),
+                                           f.oid::regprocedure, pg_get_userbyid(f.proowner)) AS line
+                      FROM pg_class c
+                      JOIN pg_roles o ON o.oid = c.relowner AND o.rolsuper
+                      -- what hangs on the table: triggers, constraints,
+                      -- defaults, indexes ...
+                      JOIN pg_depend t ON t.refclassid = 'pg_class'::regclass AND t.refobjid = c.oid
+                                      AND (t.classid = ANY (ARRAY['pg_trigger', 'pg_constraint',
+                                                                  'pg_attrdef', 'pg_policy']::regclass[])
+                                           OR t.classid = 'pg_class'::regclass
+                                              AND EXISTS (SELECT FROM pg_index i
+                                                           WHERE i.indexrelid = t.objid))
+                      -- ... and the functions it calls
+                      JOIN pg_depend d ON d.classid = t.classid AND d.objid = t.objid
+                                      AND d.refclassid = 'pg_proc'::regclass
+                      JOIN pg_proc f ON f.oid = d.refobjid
+                      JOIN pg_roles fo ON fo.oid = f.proowner AND NOT fo.rolsuper
+                     WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p')) AS y) AS x;
+    IF problem.n > 0 THEN
+        RAISE EXCEPTION 'the mail tables in schema "%" are owned by a superuser and run code of other roles', mail_schema
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format(E'%s changes these tables as their owner, so this code would run with superuser rights:\n%s\nNothing was changed.',
+                                  what, problem.listing),
+                  HINT = 'Give the mail tables to the role vmm connects as (ALTER TABLE ... OWNER TO vmm), or have a superuser take over or drop those functions and triggers, then run the step again.';
+    END IF;
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------
 -- The 0.6 lookup types and functions
 -- ---------------------------------------------------------------------------
 
@@ -150,16 +255,18 @@ $fn$;
 --     in for them, without the per-call cost of a SET search_path clause;
 --   * is STABLE, STRICT (NULL in, no rows out) and SECURITY INVOKER, so Postfix
 --     and Dovecot need their privileges (see set_permissions).
--- Everything created is handed over to the owner of users.
-CREATE FUNCTION vmm_upgrade._create_lookups_0_6(mail_schema name, dovecot text)
-RETURNS void
-LANGUAGE plpgsql
+-- One row per object, in creation order: kind (TYPE or FUNCTION), object
+-- (its name, with the argument list for a function, without the schema) and
+-- the statement that creates it in <mail_schema>.  _create_lookups_0_6 runs
+-- them; _lookups_are_ours compares the functions found with them.
+CREATE FUNCTION vmm_upgrade._lookup_definitions(mail_schema name, dovecot text,
+                                                OUT kind text, OUT object text, OUT statement text)
+RETURNS SETOF record
+LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    owner name := vmm_upgrade._users_owner(mail_schema);
     sieve name;
-    stmt  text;
     obj   text[];
     -- (kind, name, definition); @s@ is the quoted mail schema, @sieve@ the
     -- name of the sieve service flag.
@@ -454,11 +561,50 @@ BEGIN
     END IF;
     sieve := CASE dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
     FOREACH obj SLICE 1 IN ARRAY objects LOOP
-        stmt := replace(replace(obj[3], '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
-        EXECUTE stmt;
-        PERFORM vmm_upgrade._hand_over(obj[1], format('%I.', mail_schema) || obj[2], owner);
+        kind := obj[1];
+        object := obj[2];
+        statement := replace(replace(obj[3], '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
+        RETURN NEXT;
     END LOOP;
 END
+$fn$;
+
+-- Creates the lookup objects (_lookup_definitions) in <mail_schema>; none
+-- of them may exist yet.  Everything created is handed over to the owner of
+-- users.
+CREATE FUNCTION vmm_upgrade._create_lookups_0_6(mail_schema name, dovecot text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    owner name := vmm_upgrade._users_owner(mail_schema);
+    d     record;
+BEGIN
+    FOR d IN SELECT * FROM vmm_upgrade._lookup_definitions(mail_schema, dovecot) LOOP
+        EXECUTE d.statement;
+        PERFORM vmm_upgrade._hand_over(d.kind, format('%I.', mail_schema) || d.object, owner);
+    END LOOP;
+END
+$fn$;
+
+-- Are the lookup functions of <mail_schema> exactly those vmm_upgrade makes
+-- for the variant (every body as _lookup_definitions writes it)?  Read from
+-- the definitions, never by calling them: they belong to the owner of the
+-- mail tables.
+CREATE FUNCTION vmm_upgrade._lookups_are_ours(mail_schema name, dovecot text)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT pg_catalog.bool_and(p.prosrc IS NOT NULL
+                               AND pg_catalog.strpos(d.statement, p.prosrc) OPERATOR(pg_catalog.>) 0)
+      FROM vmm_upgrade._lookup_definitions(mail_schema, dovecot) AS d
+      LEFT JOIN pg_catalog.pg_proc p
+        ON p.oid OPERATOR(pg_catalog.=)
+           pg_catalog.to_regprocedure(pg_catalog.quote_ident(mail_schema) OPERATOR(pg_catalog.||) '.'
+                                      OPERATOR(pg_catalog.||) d.object)
+     WHERE d.kind OPERATOR(pg_catalog.=) 'FUNCTION'
 $fn$;
 
 -- A GRANT or REVOKE run inside an extension script (ALTER EXTENSION UPDATE
@@ -598,6 +744,8 @@ DECLARE
     name      text;
     created   text[] := '{}';
     obj       text[];
+    n_placeholders bigint;
+    placeholders   jsonb;
     old_views CONSTANT text[] := ARRAY['dovecot_password', 'dovecot_user', 'postfix_alias',
         'postfix_maildir', 'postfix_relocated', 'postfix_transport', 'postfix_uid',
         'vmm_domain_info'];
@@ -627,6 +775,30 @@ BEGIN
     dst_sieve := CASE target_dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
     lookups := EXISTS (SELECT FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                         WHERE n.nspname = mail_schema AND p.proname = ANY (old_functions));
+
+    -- 0. Alias destinations with %n, %d or %=: plain text in 0.5.2, which
+    --    vmm 0.6 expands (local part, domain, local=domain).  They are kept
+    --    as they are; the DBA is told which (WARNING below, and the history).
+    EXECUTE format($q$
+        SELECT pg_catalog.count(*),
+               pg_catalog.jsonb_agg(x.line ORDER BY x.line) FILTER (WHERE x.k OPERATOR(pg_catalog.<=) 10)
+          FROM (SELECT pg_catalog.format('%%s@%%s -> %%s', a.address, n.domainname, a.destination) AS line,
+                       pg_catalog.row_number() OVER (ORDER BY n.domainname, a.address, a.destination) AS k
+                  FROM %1$s.alias AS a
+                  JOIN %1$s.domain_name AS n ON n.gid OPERATOR(pg_catalog.=) a.gid AND n.is_primary
+                 WHERE pg_catalog.strpos(a.destination, '%%n') OPERATOR(pg_catalog.>) 0
+                    OR pg_catalog.strpos(a.destination, '%%d') OPERATOR(pg_catalog.>) 0
+                    OR pg_catalog.strpos(a.destination, '%%=') OPERATOR(pg_catalog.>) 0) AS x$q$, s)
+       INTO n_placeholders, placeholders;
+    IF n_placeholders > 0 THEN
+        RAISE WARNING 'vmm_upgrade: % alias destination% in schema "%" contain% %%n, %%d or %%=, which vmm 0.6 replaces by the local part, the domain or local=domain',
+            n_placeholders, CASE WHEN n_placeholders = 1 THEN '' ELSE 's' END, mail_schema,
+            CASE WHEN n_placeholders = 1 THEN 's' ELSE '' END
+            USING DETAIL = format(E'In vmm 0.5.2 they were delivered to literally; after the upgrade Postfix gets the expanded address.%s\n%s',
+                                  CASE WHEN n_placeholders > 10 THEN format(' The first 10 of %s:', n_placeholders) ELSE '' END,
+                                  (SELECT string_agg(l, E'\n') FROM jsonb_array_elements_text(placeholders) AS l)),
+                  HINT = 'Check these aliases after the upgrade; vmm_upgrade.history lists them too.';
+    END IF;
 
     -- 1. The 0.5.2 views go (Postfix and Dovecot read functions in 0.6);
     --    postfix_gid stays, vmm_domain_info comes back with its 0.6 definition
@@ -665,7 +837,6 @@ BEGIN
         SELECT i + 1, i & 1 = 0, i & 2 = 0, i & 4 = 0, i & 8 = 0
           FROM pg_catalog.generate_series(0, 15) AS i$q$, s, dst_sieve);
     PERFORM setval(format('%s.service_set_id', s)::regclass, 16);
-    created := created || ARRAY[['SEQUENCE', 'service_set_id'], ['TABLE', 'service_set']];
 
     -- 4. mailboxformat: 1 maildir, 2 mdbox, 3 sdbox.
     EXECUTE format('CREATE SEQUENCE %s.mailboxformat_id', s);
@@ -679,22 +850,8 @@ BEGIN
     EXECUTE format($q$INSERT INTO %s.mailboxformat (fid, format)
                      VALUES (1, 'maildir'), (2, 'mdbox'), (3, 'sdbox')$q$, s);
     PERFORM setval(format('%s.mailboxformat_id', s)::regclass, 3);
-    created := created || ARRAY[['SEQUENCE', 'mailboxformat_id'], ['TABLE', 'mailboxformat']];
 
-    -- 5. maillocation: the name becomes a directory, every location is a
-    --    maildir (fid 1, a constant default: no rewrite), room for extra
-    --    options; the directory no longer has to be unique.
-    EXECUTE format($q$
-        ALTER TABLE %1$s.maillocation
-            DROP CONSTRAINT ukey_maillocation,
-            ADD COLUMN fid bigint NOT NULL DEFAULT 1,
-            ADD COLUMN extra varchar(1024),
-            ADD CONSTRAINT fkey_maillocation_fid_mailboxformat FOREIGN KEY (fid)
-                REFERENCES %1$s.mailboxformat (fid)$q$, s);
-    EXECUTE format('ALTER TABLE %s.maillocation RENAME COLUMN maillocation TO directory', s);
-    EXECUTE format('SELECT pg_catalog.count(*) FROM %s.maillocation', s) INTO n_locations;
-
-    -- 6. quotalimit: row 1 is (0, 0), "no limit"; nothing else migrates.
+    -- 5. quotalimit: row 1 is (0, 0), "no limit"; nothing else migrates.
     EXECUTE format('CREATE SEQUENCE %s.quotalimit_id', s);
     EXECUTE format($q$
         CREATE TABLE %1$s.quotalimit (
@@ -706,11 +863,38 @@ BEGIN
         s, s || '.quotalimit_id');
     EXECUTE format('INSERT INTO %s.quotalimit (qid, bytes, messages) VALUES (1, 0, 0)', s);
     PERFORM setval(format('%s.quotalimit_id', s)::regclass, 1);
-    created := created || ARRAY[['SEQUENCE', 'quotalimit_id'], ['TABLE', 'quotalimit']];
+
+    -- The three new tables go to the mail system now: the changes below are
+    -- made as the owner of the vmm tables, whose foreign keys reference them.
+    FOREACH obj SLICE 1 IN ARRAY ARRAY[
+            ['SEQUENCE', 'service_set_id'], ['TABLE', 'service_set'],
+            ['SEQUENCE', 'mailboxformat_id'], ['TABLE', 'mailboxformat'],
+            ['SEQUENCE', 'quotalimit_id'], ['TABLE', 'quotalimit']] LOOP
+        PERFORM vmm_upgrade._hand_over(obj[1], s || '.' || obj[2], owner);
+    END LOOP;
+
+    -- From here on every change to an existing vmm table is made by its
+    -- owner, in a security-restricted context (vmm_upgrade._as_owner): the
+    -- owner's triggers, CHECK constraints and index expressions on these
+    -- tables run as that owner, never with our rights.
+
+    -- 6. maillocation: the name becomes a directory, every location is a
+    --    maildir (fid 1, a constant default: no rewrite), room for extra
+    --    options; the directory no longer has to be unique.
+    PERFORM vmm_upgrade._as_owner(format('%s.maillocation', s)::regclass, format($q$
+        ALTER TABLE %1$s.maillocation
+            DROP CONSTRAINT ukey_maillocation,
+            ADD COLUMN fid bigint NOT NULL DEFAULT 1,
+            ADD COLUMN extra varchar(1024),
+            ADD CONSTRAINT fkey_maillocation_fid_mailboxformat FOREIGN KEY (fid)
+                REFERENCES %1$s.mailboxformat (fid)$q$, s));
+    PERFORM vmm_upgrade._as_owner(format('%s.maillocation', s)::regclass,
+        format('ALTER TABLE %s.maillocation RENAME COLUMN maillocation TO directory', s));
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %s.maillocation', s) INTO n_locations;
 
     -- 7. domain_data: every domain gets quota limit 1 and service set 1
     --    (constant defaults: no rewrite) and a note.
-    EXECUTE format($q$
+    PERFORM vmm_upgrade._as_owner(format('%s.domain_data', s)::regclass, format($q$
         ALTER TABLE %1$s.domain_data
             ADD COLUMN qid bigint NOT NULL DEFAULT 1,
             ADD COLUMN ssid bigint NOT NULL DEFAULT 1,
@@ -718,13 +902,14 @@ BEGIN
             ADD CONSTRAINT fkey_domain_data_qid_quotalimit FOREIGN KEY (qid)
                 REFERENCES %1$s.quotalimit (qid),
             ADD CONSTRAINT fkey_domain_data_ssid_service_set FOREIGN KEY (ssid)
-                REFERENCES %1$s.service_set (ssid)$q$, s);
+                REFERENCES %1$s.service_set (ssid)$q$, s));
     EXECUTE format('SELECT pg_catalog.count(*) FROM %s.domain_data', s) INTO n_domains;
 
     -- 8. users, structure: longer password hashes, NULL-able columns meaning
     --    "inherit the domain's" (ssid, qid, tid), a note.  Catalog-only
-    --    changes: varchar widening and nullable columns do not rewrite.
-    EXECUTE format($q$
+    --    changes: varchar widening and nullable columns do not rewrite (but
+    --    the widening re-checks the table's CHECK constraints: as the owner).
+    PERFORM vmm_upgrade._as_owner(format('%s.users', s)::regclass, format($q$
         ALTER TABLE %1$s.users
             ALTER COLUMN passwd TYPE varchar(270),
             ALTER COLUMN tid DROP NOT NULL,
@@ -733,30 +918,37 @@ BEGIN
             ADD COLUMN ssid bigint,
             ADD COLUMN note text,
             ADD CONSTRAINT fkey_users_qid_quotalimit FOREIGN KEY (qid)
-                REFERENCES %1$s.quotalimit (qid)$q$, s);
+                REFERENCES %1$s.quotalimit (qid)$q$, s));
 
     -- 9. users, data, in one pass over the table: the service flags become
     --    the ssid of their combination, and a tid equal to the domain's
     --    becomes NULL (inherit), so every user keeps its services and its
     --    effective transport.
-    EXECUTE format($q$
+    SELECT (r->>'users')::bigint, (r->>'inherit')::bigint INTO n_users, n_inherit
+      FROM vmm_upgrade._as_owner(format('%s.users', s)::regclass, format($q$
         WITH changed AS (
             UPDATE %1$s.users AS u
-               SET ssid = 1 + (NOT u.smtp)::integer + 2 * (NOT u.pop3)::integer
-                            + 4 * (NOT u.imap)::integer + 8 * (NOT u.%2$I)::integer,
-                   tid = CASE WHEN u.tid = d.tid THEN NULL ELSE u.tid END
+               -- (OPERATOR() syntax has one precedence: every product is
+               -- in parentheses)
+               SET ssid = 1 OPERATOR(pg_catalog.+) (NOT u.smtp)::pg_catalog.int4
+                            OPERATOR(pg_catalog.+) (2 OPERATOR(pg_catalog.*) (NOT u.pop3)::pg_catalog.int4)
+                            OPERATOR(pg_catalog.+) (4 OPERATOR(pg_catalog.*) (NOT u.imap)::pg_catalog.int4)
+                            OPERATOR(pg_catalog.+) (8 OPERATOR(pg_catalog.*) (NOT u.%2$I)::pg_catalog.int4),
+                   tid = CASE WHEN u.tid OPERATOR(pg_catalog.=) d.tid THEN NULL ELSE u.tid END
               FROM %1$s.domain_data AS d
-             WHERE d.gid = u.gid
+             WHERE d.gid OPERATOR(pg_catalog.=) u.gid
             RETURNING u.tid IS NULL AS inherits)
-        SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE inherits) FROM changed$q$,
-        s, src_sieve) INTO n_users, n_inherit;
+        SELECT pg_catalog.jsonb_build_object(
+                   'users', pg_catalog.count(*),
+                   'inherit', pg_catalog.count(*) FILTER (WHERE inherits))
+          FROM changed$q$, s, src_sieve)) AS r;
 
     -- 10. users: the flag columns go (no rewrite); the ssid foreign key.
-    EXECUTE format($q$
+    PERFORM vmm_upgrade._as_owner(format('%s.users', s)::regclass, format($q$
         ALTER TABLE %1$s.users
             DROP COLUMN smtp, DROP COLUMN pop3, DROP COLUMN imap, DROP COLUMN %2$I,
             ADD CONSTRAINT fkey_users_ssid_service_set FOREIGN KEY (ssid)
-                REFERENCES %1$s.service_set (ssid)$q$, s, src_sieve);
+                REFERENCES %1$s.service_set (ssid)$q$, s, src_sieve));
 
     -- 11. Dovecot's quota usage table and its merge trigger (variant).
     IF target_dovecot = '1.2' THEN
@@ -839,7 +1031,9 @@ BEGIN
         'users', n_users,
         'users_transport_inherited', n_inherit,
         'domains', n_domains,
-        'maillocations', n_locations);
+        'maillocations', n_locations,
+        'aliases_with_placeholders', n_placeholders,
+        'aliases_with_placeholders_first', coalesce(placeholders, '[]'));
 END
 $fn$;
 
@@ -992,7 +1186,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    p text := CASE WHEN mail_schema = 'public' THEN '' ELSE quote_ident(mail_schema) || '.' END;
+    -- Postfix and Dovecot both expand % in a query: a % of the schema name
+    -- is written %%.
+    p text := CASE WHEN mail_schema = 'public' THEN ''
+                   ELSE replace(quote_ident(mail_schema), '%', '%%') || '.' END;
 BEGIN
     RAISE WARNING 'vmm_upgrade: schema "%" now holds the vmm 0.6 layout; the 0.5.2 views are gone: change the Postfix maps before starting Postfix', mail_schema
         USING DETAIL = concat_ws(E'\n',
@@ -1024,8 +1221,11 @@ $fn$;
 -- reason to call them.
 REVOKE EXECUTE ON FUNCTION
     vmm_upgrade._target_dovecot(text),
+    vmm_upgrade._require_safe_tables(name, text),
     vmm_upgrade._hand_over(text, text, name),
     vmm_upgrade._create_lookups_0_6(name, text),
+    vmm_upgrade._lookup_definitions(name, text),
+    vmm_upgrade._lookups_are_ours(name, text),
     vmm_upgrade._create_userquota_table(text),
     vmm_upgrade._create_userquota_trigger(text),
     vmm_upgrade._upgrade_0_5_2_to_0_6(name, text),
