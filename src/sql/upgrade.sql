@@ -1145,7 +1145,7 @@ BEGIN
             UNION
             SELECT m.roleid, mo.client FROM pg_auth_members m JOIN member_of mo ON m.member = mo.roleid
         )
-        SELECT g.rolname, string_agg(DISTINCT format('"%s"', mo.client), ' and ' ORDER BY format('"%s"', mo.client)) AS clients
+        SELECT g.rolname, array_agg(DISTINCT mo.client ORDER BY mo.client) AS clients
           FROM member_of mo
           JOIN pg_roles g ON g.oid = mo.roleid AND g.rolname <> mo.client
           JOIN pg_namespace n ON n.oid = ns
@@ -1153,9 +1153,14 @@ BEGIN
          WHERE e.grantee = g.oid AND e.privilege_type = 'CREATE'
          GROUP BY g.rolname ORDER BY g.rolname
     LOOP
-        RAISE WARNING 'role "%" may create objects in schema "%", and so may %', w.rolname, mail_schema, w.clients
-            USING DETAIL = format('Role "%s" holds CREATE on schema %s, and role %s %s a member of it: Postfix or Dovecot could create functions that the other''s queries would call instead of vmm''s.',
-                                  w.rolname, s, w.clients, CASE WHEN w.clients LIKE '% and %' THEN 'are each' ELSE 'is' END),
+        RAISE WARNING 'members of role "%" may create objects in schema "%"', w.rolname, mail_schema
+            USING DETAIL = format('Role "%s" holds CREATE on schema %s, and %s %s of it, so %s could create functions that would be called instead of vmm''s lookup functions.',
+                                  w.rolname, s,
+                                  CASE WHEN cardinality(w.clients) = 1 THEN format('role "%s"', w.clients[1])
+                                       ELSE format('roles "%s" and "%s"', w.clients[1], w.clients[2]) END,
+                                  CASE WHEN cardinality(w.clients) = 1 THEN 'is a member' ELSE 'are members' END,
+                                  CASE WHEN cardinality(w.clients) = 2 THEN 'Dovecot and Postfix'
+                                       WHEN w.clients[1] = dovecot THEN 'Dovecot' ELSE 'Postfix' END),
                   HINT = format('Unless its members must create objects there, run: REVOKE CREATE ON SCHEMA %s FROM %I;', s, w.rolname);
     END LOOP;
 
