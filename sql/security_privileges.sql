@@ -72,7 +72,9 @@ CREATE EXTENSION vmm_upgrade VERSION '0.5.2';
 -- 1a. vmm 0.5.2 installations often granted SELECT on everything to PUBLIC.
 GRANT SELECT ON ALL TABLES IN SCHEMA mail TO PUBLIC;
 SELECT t.snapshot('mail') AS before \gset
+BEGIN;
 ALTER EXTENSION vmm_upgrade UPDATE;
+ROLLBACK;
 SELECT t.snapshot('mail') = :'before' AS unchanged,
        (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') AS extversion;
 REVOKE SELECT ON ALL TABLES IN SCHEMA mail FROM PUBLIC;
@@ -81,7 +83,9 @@ GRANT SELECT ON ALL TABLES IN SCHEMA mail TO regress_vmm_sec_group;
 GRANT regress_vmm_sec_group TO regress_vmm_sec_postfix;
 GRANT SELECT (passwd) ON mail.users TO PUBLIC;
 SELECT t.snapshot('mail') AS before \gset
+BEGIN;
 ALTER EXTENSION vmm_upgrade UPDATE;
+ROLLBACK;
 SELECT t.snapshot('mail') = :'before' AS unchanged,
        (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') AS extversion;
 REVOKE SELECT ON ALL TABLES IN SCHEMA mail FROM regress_vmm_sec_group;
@@ -90,12 +94,14 @@ REVOKE SELECT (passwd) ON mail.users FROM PUBLIC;
 -- 3. The update refuses the owner of the mail tables as a client role.
 --
 SELECT t.snapshot('mail') AS before \gset
-SET vmm_upgrade.dovecot_role = regress_vmm_sec_owner;
+BEGIN;
+SET LOCAL vmm_upgrade.dovecot_role = regress_vmm_sec_owner;
 ALTER EXTENSION vmm_upgrade UPDATE;
-SET vmm_upgrade.dovecot_role = regress_vmm_sec_dovecot;
-SET vmm_upgrade.postfix_role = regress_vmm_sec_owner;
+ROLLBACK;
+BEGIN;
+SET LOCAL vmm_upgrade.postfix_role = regress_vmm_sec_owner;
 ALTER EXTENSION vmm_upgrade UPDATE;
-SET vmm_upgrade.postfix_role = regress_vmm_sec_postfix;
+ROLLBACK;
 SELECT t.snapshot('mail') = :'before' AS unchanged,
        (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') AS extversion;
 --
@@ -161,66 +167,72 @@ ROLLBACK;
 --
 -- 1. set_permissions() refuses while Postfix could read the passwords.  An
 -- extra grant to Postfix, which set_permissions would take back, shows that
--- nothing was changed.
+-- nothing was changed (each case grants it again).
 --
-GRANT UPDATE ON mail.alias TO regress_vmm_sec_postfix;
 -- 1c. PUBLIC's grant on the table.
+GRANT UPDATE ON mail.alias TO regress_vmm_sec_postfix;
 GRANT SELECT ON mail.users TO PUBLIC;
 SELECT t.snapshot('mail') AS before \gset
-SELECT * FROM vmm_upgrade.set_permissions();
+SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_postfix');
 SELECT t.snapshot('mail') = :'before' AS unchanged;
 REVOKE SELECT ON TABLE mail.users FROM PUBLIC;
 -- 1d. PUBLIC's grant on the column.
+GRANT UPDATE ON mail.alias TO regress_vmm_sec_postfix;
 GRANT SELECT (passwd) ON mail.users TO PUBLIC;
 SELECT t.snapshot('mail') AS before \gset
-SELECT * FROM vmm_upgrade.set_permissions();
+SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_postfix');
 SELECT t.snapshot('mail') = :'before' AS unchanged;
 REVOKE SELECT (passwd) ON TABLE mail.users FROM PUBLIC;
 -- 1e. A group role's grant on the table, reached through another group;
 -- and the group's grant on the column.
+GRANT UPDATE ON mail.alias TO regress_vmm_sec_postfix;
 GRANT regress_vmm_sec_group TO regress_vmm_sec_subgroup;
 REVOKE regress_vmm_sec_group FROM regress_vmm_sec_postfix;
 GRANT regress_vmm_sec_subgroup TO regress_vmm_sec_postfix;
 GRANT SELECT ON mail.users TO regress_vmm_sec_group;
 GRANT SELECT (passwd, local_part) ON mail.users TO regress_vmm_sec_group;
 SELECT t.snapshot('mail') AS before \gset
-SELECT * FROM vmm_upgrade.set_permissions();
+SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_postfix');
 SELECT t.snapshot('mail') = :'before' AS unchanged;
 REVOKE SELECT ON TABLE mail.users FROM regress_vmm_sec_group;
 SELECT t.reads_passwd('mail', 'regress_vmm_sec_postfix') AS by_any_way;
 -- 1f. A group Postfix does not inherit from, but may SET ROLE to:
 -- has_column_privilege() says no, and yet Postfix can read the passwords.
+GRANT UPDATE ON mail.alias TO regress_vmm_sec_postfix;
 ALTER ROLE regress_vmm_sec_postfix NOINHERIT;
 GRANT SELECT (passwd) ON mail.users TO regress_vmm_sec_group;
 SELECT has_column_privilege('regress_vmm_sec_postfix', 'mail.users', 'passwd', 'SELECT') AS postfix_sees_passwd;
 SELECT t.snapshot('mail') AS before \gset
-SELECT * FROM vmm_upgrade.set_permissions();
+SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_postfix');
 SELECT t.snapshot('mail') = :'before' AS unchanged;
 REVOKE SELECT (passwd) ON mail.users FROM regress_vmm_sec_group;
 ALTER ROLE regress_vmm_sec_postfix INHERIT;
 -- 1g. Postfix a member of the Dovecot role: the membership goes, not
 -- Dovecot's grant.
+GRANT UPDATE ON mail.alias TO regress_vmm_sec_postfix;
 GRANT regress_vmm_sec_dovecot TO regress_vmm_sec_postfix;
 SELECT t.snapshot('mail') AS before \gset
-SELECT * FROM vmm_upgrade.set_permissions();
+SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_postfix');
 SELECT t.snapshot('mail') = :'before' AS unchanged;
 REVOKE regress_vmm_sec_dovecot FROM regress_vmm_sec_postfix;
 -- 1h. Postfix a member of the owner, of pg_read_all_data; a superuser.
+GRANT UPDATE ON mail.alias TO regress_vmm_sec_postfix;
 GRANT regress_vmm_sec_owner TO regress_vmm_sec_postfix;
 GRANT pg_read_all_data TO regress_vmm_sec_postfix;
 SELECT t.snapshot('mail') AS before \gset
-SELECT * FROM vmm_upgrade.set_permissions();
+SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_postfix');
 SELECT t.snapshot('mail') = :'before' AS unchanged;
 REVOKE regress_vmm_sec_owner FROM regress_vmm_sec_postfix;
 REVOKE pg_read_all_data FROM regress_vmm_sec_postfix;
+GRANT UPDATE ON mail.alias TO regress_vmm_sec_postfix;
 ALTER ROLE regress_vmm_sec_postfix SUPERUSER;
 SELECT t.snapshot('mail') AS before \gset
-SELECT * FROM vmm_upgrade.set_permissions();
+SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_postfix');
 SELECT t.snapshot('mail') = :'before' AS unchanged;
 ALTER ROLE regress_vmm_sec_postfix NOSUPERUSER;
 -- Every way closed: set_permissions goes through, and Postfix reads no
 -- password by any way (the group roles it is still a member of included).
-SELECT count(*) AS statements FROM vmm_upgrade.set_permissions();
+SELECT count(*) AS statements FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_postfix');
 SELECT has_column_privilege('regress_vmm_sec_postfix', 'mail.users', 'passwd', 'SELECT') AS postfix_sees_passwd,
        has_table_privilege('regress_vmm_sec_postfix', 'mail.users', 'SELECT') AS postfix_reads_users,
        has_column_privilege('public', 'mail.users', 'passwd', 'SELECT') AS public_sees_passwd,
@@ -238,35 +250,36 @@ RESET ROLE;
 --
 GRANT CREATE ON SCHEMA mail TO PUBLIC, regress_vmm_sec_postfix, regress_vmm_sec_dovecot, regress_vmm_sec_maker;
 GRANT regress_vmm_sec_maker TO regress_vmm_sec_postfix, regress_vmm_sec_dovecot;
-SELECT * FROM vmm_upgrade.set_permissions() AS s WHERE s LIKE '%SCHEMA%';
+SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_postfix') AS s WHERE s LIKE '%SCHEMA%';
 SELECT t.creators('mail') AS creators;
 REVOKE CREATE ON SCHEMA mail FROM PUBLIC, regress_vmm_sec_maker;
-SELECT * FROM vmm_upgrade.set_permissions() AS s WHERE s LIKE '%SCHEMA%';
+SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_postfix') AS s WHERE s LIKE '%SCHEMA%';
 SELECT has_schema_privilege('regress_vmm_sec_postfix', 'mail', 'CREATE') AS postfix_creates,
        has_schema_privilege('regress_vmm_sec_dovecot', 'mail', 'CREATE') AS dovecot_creates;
 --
 -- 3. set_permissions() refuses the owner of the mail tables as a client
 -- role, and changes nothing; one role for both is a WARNING.
 --
+GRANT UPDATE ON mail.alias TO regress_vmm_sec_postfix;
 SELECT t.snapshot('mail') AS before \gset
 SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sec_owner', 'regress_vmm_sec_postfix');
-SELECT * FROM vmm_upgrade.set_permissions(postfix => 'regress_vmm_sec_owner');
+SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_owner');
 SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sec_owner', 'regress_vmm_sec_owner');
 SELECT t.snapshot('mail') = :'before' AS unchanged,
        has_table_privilege('regress_vmm_sec_owner', 'mail.users', 'INSERT') AS owner_inserts;
 SELECT count(*) AS statements FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_dovecot');
 SELECT has_column_privilege('regress_vmm_sec_dovecot', 'mail.users', 'passwd', 'SELECT') AS shared_sees_passwd,
        has_table_privilege('regress_vmm_sec_dovecot', 'mail.alias', 'SELECT') AS shared_reads_alias;
-SELECT count(*) AS statements FROM vmm_upgrade.set_permissions();
+SELECT count(*) AS statements FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_postfix');
 --
 -- Names that need quoting, in the DETAILs and HINTs: schema "Mail Box".
 --
 SET vmm_upgrade.schema = 'Mail Box';
 GRANT SELECT ON "Mail Box".users TO PUBLIC;
 GRANT CREATE ON SCHEMA "Mail Box" TO PUBLIC;
-SELECT * FROM vmm_upgrade.set_permissions();
+SELECT * FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_postfix');
 REVOKE SELECT ON TABLE "Mail Box".users FROM PUBLIC;
-SELECT count(*) AS statements FROM vmm_upgrade.set_permissions();
+SELECT count(*) AS statements FROM vmm_upgrade.set_permissions('regress_vmm_sec_dovecot', 'regress_vmm_sec_postfix');
 REVOKE CREATE ON SCHEMA "Mail Box" FROM PUBLIC;
 SELECT t.reads_passwd('Mail Box', 'regress_vmm_sec_postfix') AS by_any_way,
        has_schema_privilege('regress_vmm_sec_postfix', 'Mail Box', 'CREATE') AS postfix_creates;
