@@ -1281,9 +1281,10 @@ BEGIN
 END
 $fn$;
 
--- set_permissions() runs with its caller's rights and calls _grant and
--- _forget_initial_privs, so those two stay executable for the owner of the
--- mail tables who is not a superuser (tested in sql/permissions_owner.sql).
+-- set_permissions() runs with its caller's rights and calls _configured_role,
+-- _check_client_roles, _grant (which calls _password_readers) and
+-- _forget_initial_privs, so those stay executable for the owner of the mail
+-- tables who is not a superuser (tested in sql/permissions_owner.sql).
 -- The internal steps are for the update script (run by a superuser), not for
 -- everyone: they run with the caller's rights anyway, but nobody else has a
 -- reason to call them.
