@@ -622,7 +622,8 @@ BEGIN
                                         skipped, CASE WHEN skipped = 1 THEN '' ELSE 's' END, skipped_paths,
                                         CASE WHEN skipped = 1 THEN 'was' ELSE 'were' END)
                             ELSE 'Every userquota_11 row was carried (paths quota/storage and quota/messages).' END,
-              HINT = format('Point Dovecot''s dict quota map at table userquota (fields bytes and messages, key uid) and make sure its role may write it: SELECT * FROM vmm_upgrade.set_permissions(''dovecot'', ''postfix'');%s',
+              HINT = format('Point Dovecot''s dict quota map at table userquota (fields bytes and messages, key uid) and make sure its role may write it: SELECT * FROM vmm_upgrade.set_permissions(%L, %L);%s',
+                            vmm_upgrade._configured_role('dovecot'), vmm_upgrade._configured_role('postfix'),
                             CASE WHEN q_acl IS NOT NULL THEN ' (the privileges on userquota_11 were carried over).' ELSE '' END);
 
     RETURN format('switched schema "%s" to the Dovecot >= 1.2 variant: quota usage of %s account%s carried (%s bytes, %s messages), %s lookup functions and types rebuilt',

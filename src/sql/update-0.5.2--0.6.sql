@@ -52,8 +52,12 @@ SELECT pg_catalog.set_config('vmm_upgrade_run.result',
 
 -- Step 3. Set permissions (vmm's set-permissions.py): the roles named by
 -- vmm_upgrade.dovecot_role / vmm_upgrade.postfix_role get exactly what they
--- need, column by column; Postfix never sees a password.  A role that does
--- not exist gets a WARNING saying what to run once it does.
+-- need, column by column, and lose CREATE on the mail schema.  A role that
+-- does not exist gets a WARNING saying what to run once it does.  ERROR (and
+-- the whole update rolls back) when a setting names the owner of the mail
+-- tables, or when Postfix could still read a password by any way (a grant to
+-- PUBLIC or to a group role of 0.5.2 times, ...); WARNINGs for one role
+-- serving both services and for PUBLIC's CREATE on the mail schema.
 SELECT pg_catalog.set_config('vmm_upgrade_run.result',
            (pg_catalog.current_setting('vmm_upgrade_run.result')::pg_catalog.jsonb
             OPERATOR(pg_catalog.||)
