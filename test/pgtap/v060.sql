@@ -68,47 +68,68 @@ SELECT is_empty($$
     SELECT p.oid::regprocedure::text FROM pg_proc p
      WHERE p.pronamespace = 'vmm_upgrade'::regnamespace
        AND p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
-       AND p.proname IN ('_lookup_objects_0_6', '_restore_acl', '_require_no_dependents', '_record_step',
-                         '_installed_version', '_domain_transport_users', '_probe_dovecotpassword',
-                         'check_0_6_0_defects', '_replace_lookups', 'replace_lookup_functions',
-                         '_require_lookups_ok', '_fix_0_6_0', '_warn_0_6_0_fixed', 'upgrade_dovecot_layout')
        AND NOT (coalesce(p.proconfig, '{}') @> ARRAY['search_path=pg_catalog, pg_temp'])$$,
-    'the 0.6 step functions pin search_path to pg_catalog, pg_temp');
+    'every SQL and PL/pgSQL function of the extension pins search_path to pg_catalog, pg_temp');
 SELECT is((SELECT count(*)::integer FROM pg_proc WHERE pronamespace = 'vmm_upgrade'::regnamespace AND prosecdef),
           0, 'no function of the extension is SECURITY DEFINER');
 
--- The probe: by behaviour, for each variant.
-SELECT is(vmm_upgrade._probe_dovecotpassword('f11'), 'no row for an account with a NULL ssid',
-          'the probe finds vmm 0.6.0''s Dovecot 1.1 dovecotpassword defective');
-SELECT is(vmm_upgrade._probe_dovecotpassword('f12'), 'correct', 'the probe finds a 0.6.2 dovecotpassword correct');
-SELECT is(vmm_upgrade._probe_dovecotpassword('hj'), 'correct', 'the probe finds a 0.6.2 Dovecot 1.1 dovecotpassword correct');
--- It leaves no row and moves no sequence.
-CREATE TEMP TABLE counts AS
-SELECT (SELECT count(*) FROM f11.users) AS users, (SELECT count(*) FROM f11.domain_data) AS domains,
-       (SELECT count(*) FROM f11.domain_name) AS names,
-       (SELECT string_agg(last_value::text, ',' ORDER BY sequencename) FROM pg_sequences WHERE schemaname = 'f11') AS seqs;
-DO $$ BEGIN PERFORM vmm_upgrade._probe_dovecotpassword('f11'); END $$;
-SELECT is((SELECT count(*) FROM f11.users), (SELECT users FROM counts), 'the probe leaves no account behind');
-SELECT is((SELECT count(*) FROM f11.domain_data) + (SELECT count(*) FROM f11.domain_name),
-          (SELECT domains + names FROM counts), 'the probe leaves no domain behind');
-SELECT is((SELECT string_agg(last_value::text, ',' ORDER BY sequencename) FROM pg_sequences WHERE schemaname = 'f11'),
-          (SELECT seqs FROM counts), 'the probe moves no sequence');
--- A function that answers with the wrong services (set 1, not the domain's).
-SAVEPOINT wrong;
-SET LOCAL search_path = f12, pg_catalog;
+-- The 0.6.0 login defect, read from dovecotpassword()'s definition.
+SELECT is(vmm_upgrade._dovecotpassword_defect('f11'), 'defective',
+          'vmm 0.6.0''s Dovecot 1.1 dovecotpassword is defective');
+SELECT is(vmm_upgrade._dovecotpassword_defect('f12'), 'no defect found', 'a 0.6.2 dovecotpassword is not');
+SELECT is(vmm_upgrade._dovecotpassword_defect('hj'), 'no defect found', 'a 0.6.2 Dovecot 1.1 dovecotpassword is not');
+-- The form vmm 0.6.0 wrote it in (a comma join, the services chosen by a
+-- CASE, and a plain condition on users.ssid besides), and 0.6.1's (without
+-- that condition).  Our own text of the same shape.
+SAVEPOINT forms;
+CREATE OR REPLACE FUNCTION f12.dovecotpassword(localpart varchar, the_domain varchar)
+RETURNS SETOF f12.dovecotpassword LANGUAGE plpgsql STABLE STRICT AS $$
+DECLARE
+    r f12.dovecotpassword;
+BEGIN
+    FOR r IN SELECT localpart || '@' || the_domain, passwd, smtp, pop3, imap, sieve
+               FROM f12.users, f12.service_set, f12.domain_data
+              WHERE users.gid = (SELECT gid FROM f12.domain_name WHERE domainname = the_domain)
+                AND local_part = localpart
+                AND Service_Set.ssid = USERS.ssid   /* the defect */
+                AND users.gid = domain_data.gid
+                AND CASE WHEN users.ssid IS NOT NULL THEN service_set.ssid = users.ssid
+                         ELSE service_set.ssid = domain_data.ssid END
+    LOOP
+        RETURN NEXT r;
+    END LOOP;
+END $$;
+SELECT is(vmm_upgrade._dovecotpassword_defect('f12'), 'defective', 'the condition outside the CASE is found');
+SELECT is((SELECT present FROM vmm_upgrade.check_0_6_0_defects('f12') WHERE defect LIKE 'dovecotpassword%'),
+          true, 'check_0_6_0_defects reports it as present');
+CREATE OR REPLACE FUNCTION f12.dovecotpassword(localpart varchar, the_domain varchar)
+RETURNS SETOF f12.dovecotpassword LANGUAGE plpgsql STABLE STRICT AS $$
+DECLARE
+    r f12.dovecotpassword;
+BEGIN
+    FOR r IN SELECT localpart || '@' || the_domain, passwd, smtp, pop3, imap, sieve
+               FROM f12.users, f12.service_set, f12.domain_data
+              WHERE users.gid = (SELECT gid FROM f12.domain_name WHERE domainname = the_domain)
+                AND local_part = localpart
+                AND users.gid = domain_data.gid
+                -- service_set.ssid = users.ssid only inside the CASE
+                AND CASE WHEN users.ssid IS NOT NULL THEN service_set.ssid = users.ssid
+                         ELSE service_set.ssid = domain_data.ssid END
+    LOOP
+        RETURN NEXT r;
+    END LOOP;
+END $$;
+SELECT is(vmm_upgrade._dovecotpassword_defect('f12'), 'no defect found', 'inside the CASE it is no defect');
+-- A body that raises when called: the check does not call it.
 CREATE OR REPLACE FUNCTION f12.dovecotpassword(localpart varchar, the_domain varchar)
 RETURNS SETOF f12.dovecotpassword LANGUAGE plpgsql STABLE STRICT AS $$
 BEGIN
-	RETURN QUERY SELECT (localpart || '@' || the_domain)::varchar(320), u.passwd, s.smtp, s.pop3, s.imap, s.sieve
-	  FROM users u JOIN domain_name n ON n.gid = u.gid JOIN service_set s ON s.ssid = coalesce(u.ssid, 1)
-	 WHERE n.domainname = the_domain AND u.local_part = localpart;
+    RAISE EXCEPTION 'dovecotpassword() was called';
 END $$;
-RESET search_path;
-SELECT matches(vmm_upgrade._probe_dovecotpassword('f12'), '^wrong row for an account with a NULL ssid',
-               'the probe tells a function that ignores the domain''s service set');
-SELECT is((SELECT present FROM vmm_upgrade.check_0_6_0_defects('f12') WHERE defect LIKE 'dovecotpassword%'),
-          true, 'check_0_6_0_defects reports it as present');
-ROLLBACK TO SAVEPOINT wrong;
+SELECT lives_ok('SELECT * FROM vmm_upgrade.check_0_6_0_defects(''f12'')',
+                'check_0_6_0_defects never calls dovecotpassword()');
+ROLLBACK TO SAVEPOINT forms;
+SELECT is(vmm_upgrade._dovecotpassword_defect('public'), 'missing', 'a schema without the function: missing');
 -- Defect 1 counted.
 SELECT is(vmm_upgrade._domain_transport_users('f11'), 0::bigint, 'no account on the transport "domain" yet');
 UPDATE f11.users SET tid = 2 WHERE local_part = 'ann';
