@@ -22,6 +22,7 @@
 CREATE FUNCTION vmm_upgrade._users_owner(mail_schema name)
 RETURNS name
 LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT pg_catalog.pg_get_userbyid(c.relowner)
       FROM pg_catalog.pg_class c
@@ -35,6 +36,7 @@ END;
 CREATE FUNCTION vmm_upgrade._has_relation(mail_schema name, rel name)
 RETURNS boolean
 LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT EXISTS (SELECT FROM pg_catalog.pg_class c
                      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
@@ -47,6 +49,7 @@ END;
 CREATE FUNCTION vmm_upgrade._variant_of(mail_schema name, rel name)
 RETURNS text
 LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT CASE WHEN pg_catalog.bool_or(a.attname OPERATOR(pg_catalog.=) 'sieve'::pg_catalog.name) THEN '1.2'
                 WHEN pg_catalog.bool_or(a.attname OPERATOR(pg_catalog.=) 'managesieve'::pg_catalog.name) THEN '1.1'
