@@ -1,0 +1,148 @@
+# test/cfg/security.sh -- attacks on vmm-cfg-upgrade run by root, and
+# files that are not regular files.  Sourced by run.sh after its other
+# special tests; uses its $tool, $here, $scratch (removed by run.sh's
+# trap, also on failure), $sample, pass and fail.
+#
+# The attacker is nobody (uid 65534).  Every run of the tool is bounded
+# with timeout(1), so a hang is a failure, not a stuck test.
+
+sec=$scratch/sec
+mkdir -p "$sec"
+# nobody must reach its own directories below the scratch directory
+chmod 0755 "$scratch" "$sec"
+# messages name directories without symbolic links
+sec=$(cd "$sec" && pwd -P)
+bound="timeout 20"
+pfsample=$here/cases/postfix/in/postfix/pgsql-virtual_uid_maps.cf
+pfexpected=$here/cases/postfix/expected/postfix/pgsql-virtual_uid_maps.cf
+as_nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+
+# Everything about a tree an attack could change: names, types, owners,
+# modes, sizes, mtimes (a directory's changes when an entry is created
+# in it, even if that entry is removed again), link targets, contents.
+snap() {
+	(cd "$1" && find . -printf '%p %y %U:%G %m %s %T@ %l\n' | LC_ALL=C sort &&
+		find . -type f -exec cksum {} + | LC_ALL=C sort)
+}
+
+# Run the tool, bounded; stdout to $scratch/out, stderr to $scratch/err,
+# exit status to $rc.  $dovecot is the dovecot it may ask (none if empty).
+dovecot=
+run_tool() {
+	$bound env VMM_CFG_DOVECOT="$dovecot" "$tool" "$@" \
+		> "$scratch/out" 2> "$scratch/err"
+	rc=$?
+}
+
+if [ "$(id -u)" = 0 ]; then
+	# -------------------------------------------------------------
+	# nobody owns a Postfix directory and plants a link in it to a
+	# root-only map holding a password
+	t=$sec/planted
+	mkdir -p "$t/secret" "$t/pf"
+	sed 's/pf-secret/SECRETPW/' "$pfsample" > "$t/secret/pgsql-virtual_uid_maps.cf"
+	chmod 0700 "$t/secret"
+	chmod 0600 "$t/secret/pgsql-virtual_uid_maps.cf"
+	chown 65534:65534 "$t/pf"
+	$as_nobody ln -s ../secret/pgsql-virtual_uid_maps.cf "$t/pf/pgsql-virtual_uid_maps.cf"
+	before=$(snap "$t")
+	run_tool --dry-run --no-vmm-cfg --postfix-dir "$t/pf"
+	if [ $rc = 1 ] && [ "$(snap "$t")" = "$before" ] &&
+		grep -q "refusing to follow symbolic link" "$scratch/err" &&
+		! grep -q SECRETPW "$scratch/out" "$scratch/err"; then
+		pass "security: --dry-run refuses a link planted by the directory's owner, prints none of its target"
+	else
+		fail "security: --dry-run through a planted link" "rc=$rc, printed: $(grep SECRETPW "$scratch/out" "$scratch/err")"
+	fi
+
+	run_tool --no-backup --no-vmm-cfg --postfix-dir "$t/pf"
+	if [ $rc = 1 ] && [ "$(snap "$t")" = "$before" ] &&
+		grep -q "^$t/pf/pgsql-virtual_uid_maps.cf: refusing to follow symbolic link" "$scratch/err" &&
+		! grep -q SECRETPW "$scratch/out" "$scratch/err"; then
+		pass "security: real run refuses it too, nothing changed"
+	else
+		fail "security: link planted by the directory's owner" "rc=$rc $(cat "$scratch/err")"
+	fi
+
+	# -------------------------------------------------------------
+	# a root-owned world-writable sticky directory (like /tmp): nobody's
+	# link in it is not followed by root (the kernel's protected_symlinks
+	# rule), neither as the file nor as a directory on the way to it
+	t=$sec/sticky
+	mkdir -p "$t/tmp" "$t/etc"
+	chmod 1777 "$t/tmp"
+	chmod 0700 "$t/etc"
+	cp "$sample" "$t/etc/vmm.cfg"
+	chmod 0600 "$t/etc/vmm.cfg"
+	$as_nobody ln -s ../etc/vmm.cfg "$t/tmp/vmm.cfg"
+	$as_nobody ln -s ../etc "$t/tmp/etc"
+	$as_nobody ln -s ../../planted/secret "$t/tmp/pf"
+	before=$(snap "$sec")
+	run_tool --no-backup --dovecot-version 2.3.19 "$t/tmp/vmm.cfg"
+	r1=$rc
+	grep -q "^$t/tmp/vmm.cfg: refusing to follow symbolic link $t/tmp/vmm.cfg: " "$scratch/err"
+	g1=$?
+	run_tool --no-backup --dovecot-version 2.3.19 "$t/tmp/etc/vmm.cfg"
+	r2=$rc
+	grep -q "^$t/tmp/etc/vmm.cfg: refusing to follow symbolic link $t/tmp/etc: " "$scratch/err"
+	g2=$?
+	run_tool --no-backup --no-vmm-cfg --postfix-dir "$t/tmp/pf"
+	r3=$rc
+	grep -q "^$t/tmp/pf: refusing to follow symbolic link $t/tmp/pf: " "$scratch/err"
+	g3=$?
+	if [ "$r1$g1$r2$g2$r3$g3" = 101010 ] && [ "$(snap "$sec")" = "$before" ]; then
+		pass "security: other users' links in a sticky directory refused (file, directory on the way, --postfix-dir)"
+	else
+		fail "security: links in a sticky directory" "rc/grep=$r1$g1 $r2$g2 $r3$g3 $(cat "$scratch/err")"
+	fi
+
+	# -------------------------------------------------------------
+	# what stays allowed: root's link to a directory on the command
+	# line, and in a directory of nobody's, nobody's link to nobody's
+	# own file (it gives nobody nothing it did not have)
+	t=$sec/allowed
+	mkdir -p "$t/home/real"
+	cp "$pfsample" "$t/home/real/pgsql-virtual_uid_maps.cf"
+	chown -R 65534:65534 "$t/home"
+	$as_nobody ln -s real/pgsql-virtual_uid_maps.cf "$t/home/pgsql-virtual_uid_maps.cf"
+	ln -s home "$t/pf"
+	run_tool --no-backup --no-vmm-cfg --postfix-dir "$t/pf"
+	if [ $rc = 0 ] && [ -L "$t/home/pgsql-virtual_uid_maps.cf" ] &&
+		cmp -s "$t/home/real/pgsql-virtual_uid_maps.cf" "$pfexpected" &&
+		[ "$(stat -c %u "$t/home/real/pgsql-virtual_uid_maps.cf")" = 65534 ]; then
+		pass "security: root's and the owner's own links still followed"
+	else
+		fail "security: allowed links" "rc=$rc $(cat "$scratch/err")"
+	fi
+
+	# -------------------------------------------------------------
+	# nobody swaps its directory for a link to a root-only one while
+	# the tool runs (here: while it asks "dovecot --version").  The tool
+	# keeps working in the directory it opened; the root-only one sees
+	# nothing, not even a temporary file created and removed again.
+	t=$sec/swap
+	mkdir -p "$t/home/etc" "$t/vault"
+	cp "$sample" "$t/home/etc/vmm.cfg"
+	chown -R 65534:65534 "$t/home"
+	chmod 0700 "$t/vault"
+	cat > "$t/fake-dovecot" <<EOF
+#!/bin/sh
+$as_nobody sh -c 'mv "$t/home/etc" "$t/home/etc.old" && ln -s ../vault "$t/home/etc"' > /dev/null 2>&1
+echo 2.3.19
+EOF
+	chmod 0755 "$t/fake-dovecot"
+	sleep 0.05  # so that a change to the vault's mtime shows
+	before=$(snap "$t/vault")
+	dovecot=$t/fake-dovecot
+	run_tool -q --no-backup "$t/home/etc/vmm.cfg"
+	dovecot=
+	if [ $rc = 0 ] && [ -L "$t/home/etc" ] && [ "$(snap "$t/vault")" = "$before" ] &&
+		grep -q '^dovecot_version = 2.3.19' "$t/home/etc.old/vmm.cfg" &&
+		[ "$(stat -c %u "$t/home/etc.old/vmm.cfg")" = 65534 ]; then
+		pass "security: directory swapped for a link mid-run: work stays in the directory opened"
+	else
+		fail "security: directory swapped mid-run" "rc=$rc $(cat "$scratch/err") vault: $(ls -A "$t/vault") $( [ "$(snap "$t/vault")" = "$before" ] || echo changed)"
+	fi
+else
+	echo "skip security: the attacks on root need root"
+fi
