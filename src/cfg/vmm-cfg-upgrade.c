@@ -684,11 +684,33 @@ walk(int basefd, const char *basedir, const char *path, const char *shown,
 	return -1;
 }
 
+/* What a file that is not a regular file is, for the message refusing it. */
+static const char *
+file_type(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "of an unknown type";
+}
+
 /*
  * Read a whole regular file into a new job.  path is resolved by walk
  * (relative to basefd, whose path is basedir); shown names it in
  * messages.  A missing file is exit 2; anything else that stops us
- * reading it is exit 1.
+ * reading it is exit 1.  The file is opened with O_NONBLOCK, so that a
+ * FIFO (which would wait for a writer forever) or a device does not
+ * hang us before fstat can tell it is no regular file; for a regular
+ * file O_NONBLOCK is then cleared again.
  */
 static Job *
 read_job(int basefd, const char *basedir, const char *path,
@@ -705,18 +727,40 @@ read_job(int basefd, const char *basedir, const char *path,
 
 	if (walk(basefd, basedir, path, shown, &links, &loc, err) != 0)
 		return NULL;
-	fd = openat(loc.dirfd, loc.name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	fd = openat(loc.dirfd, loc.name,
+				O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 	{
-		cfg_set_error(err, errno == ENOENT ? CFG_EXIT_MISSING : CFG_EXIT_ERROR,
-					  shown, 0, "%s", strerror(errno));
+		/* a socket cannot be opened at all (ENXIO) */
+		if (errno != ENOENT && !S_ISREG(loc.st.st_mode))
+			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
+						  "not a regular file (%s); refused",
+						  file_type(loc.st.st_mode));
+		else
+			cfg_set_error(err, errno == ENOENT ? CFG_EXIT_MISSING : CFG_EXIT_ERROR,
+						  shown, 0, "%s", strerror(errno));
 		loc_free(&loc);
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	if (fstat(fd, &st) != 0)
 	{
-		cfg_set_error(err, CFG_EXIT_ERROR, shown, 0, "not a regular file");
+		cfg_set_error(err, CFG_EXIT_ERROR, shown, 0, "%s", strerror(errno));
 		goto fail;
+	}
+	if (!S_ISREG(st.st_mode))
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
+					  "not a regular file (%s); refused", file_type(st.st_mode));
+		goto fail;
+	}
+	{
+		int			fl = fcntl(fd, F_GETFL);
+
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+		{
+			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0, "%s", strerror(errno));
+			goto fail;
+		}
 	}
 	if (st.st_dev != loc.st.st_dev || st.st_ino != loc.st.st_ino)
 	{

@@ -34,6 +34,48 @@ run_tool() {
 	rc=$?
 }
 
+# -----------------------------------------------------------------
+# a FIFO, socket or device where a file should be is refused at once.
+# Opening a FIFO without O_NONBLOCK waits for a writer forever: the
+# bound of 10 s turns that into exit 124.
+t=$sec/fifo
+mkdir -p "$t/pf"
+mkfifo "$t/vmm.cfg" "$t/pf/pgsql-virtual_uid_maps.cf" "$t/dovecot-sql.conf"
+ln -s /dev/null "$t/null.cfg"
+"$python" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+	"$t/sock.cfg"
+bad=""
+bound="timeout 10"
+for what in vmm.cfg postfix dovecot device socket; do
+	case $what in
+		vmm.cfg)
+			set -- --dovecot-version 2.3.19 "$t/vmm.cfg"
+			want="$t/vmm.cfg: not a regular file (a FIFO); refused" ;;
+		postfix)
+			set -- --no-vmm-cfg --postfix-dir "$t/pf"
+			want="$t/pf/pgsql-virtual_uid_maps.cf: not a regular file (a FIFO); refused" ;;
+		dovecot)
+			set -- --no-vmm-cfg --dovecot-sql "$t/dovecot-sql.conf"
+			want="$t/dovecot-sql.conf: not a regular file (a FIFO); refused" ;;
+		device)
+			set -- --dovecot-version 2.3.19 "$t/null.cfg"
+			want="$t/null.cfg: not a regular file (a character device); refused" ;;
+		socket)
+			set -- --dovecot-version 2.3.19 "$t/sock.cfg"
+			want="$t/sock.cfg: not a regular file (a socket); refused" ;;
+	esac
+	run_tool "$@"
+	if [ $rc != 1 ] || [ "$(cat "$scratch/err")" != "$want" ]; then
+		bad="$bad $what: rc=$rc $(cat "$scratch/err");"
+	fi
+done
+bound="timeout 20"
+if [ -z "$bad" ]; then
+	pass "security: FIFO as vmm.cfg, pgsql-*.cf and --dovecot-sql, a device, a socket: refused at once"
+else
+	fail "security: non-regular files" "$bad"
+fi
+
 if [ "$(id -u)" = 0 ]; then
 	# -------------------------------------------------------------
 	# nobody owns a Postfix directory and plants a link in it to a
