@@ -1481,6 +1481,96 @@ free_jobs(void)
 	njobs = 0;
 }
 
+/*
+ * A temporary file of ours older than this many seconds is a leftover of
+ * a run that was killed: a live run creates its temporary files only
+ * after all reading and rewriting, and renames them within moments.
+ */
+#define CFG_TMP_STALE (10 * 60)
+
+/* Is name one of our temporary file names (CFG_TMP_PREFIX + random)? */
+static int
+is_temp_name(const char *name)
+{
+	size_t		i,
+				plen = sizeof(CFG_TMP_PREFIX) - 1;
+
+	if (strlen(name) != CFG_TMP_NAMELEN ||
+		strncmp(name, CFG_TMP_PREFIX, plen) != 0)
+		return 0;
+	for (i = plen; i < CFG_TMP_NAMELEN; i++)
+		if (strchr(tmp_alphabet, name[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * Remove the temporary files a killed run left in the directory of job
+ * k (once per directory).  Removed are only files that bear our name
+ * pattern, are regular files, belong to a uid a temporary file of ours
+ * there would have (ours, or that of a file we rewrite there: it gets
+ * the original's owner), and are older than CFG_TMP_STALE, so that a
+ * run working there right now keeps its own.  Failing to remove one
+ * is only a warning: it does not stop the upgrade.
+ */
+static void
+remove_leftovers(size_t k, int quiet)
+{
+	Job		   *j = &jobs[k];
+	struct stat dst,
+				other,
+				st;
+	DIR		   *d;
+	struct dirent *de;
+	size_t		i;
+	int			lfd;
+	time_t		now = time(NULL);
+
+	if (fstat(j->dirfd, &dst) != 0)
+		return;
+	for (i = 0; i < k; i++)
+		if (fstat(jobs[i].dirfd, &other) == 0 && other.st_dev == dst.st_dev &&
+			other.st_ino == dst.st_ino)
+			return;				/* done with this directory already */
+	lfd = fcntl(j->dirfd, F_DUPFD_CLOEXEC, 0);
+	d = lfd >= 0 ? fdopendir(lfd) : NULL;
+	if (d == NULL)
+	{
+		if (lfd >= 0)
+			close(lfd);
+		return;
+	}
+	/* the duplicate shares its offset with every other copy of dirfd */
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL)
+	{
+		int			owner_ok = 0;
+		char	   *shown;
+
+		if (!is_temp_name(de->d_name) ||
+			fstatat(j->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+			!S_ISREG(st.st_mode) || now - st.st_mtime < CFG_TMP_STALE)
+			continue;
+		owner_ok = st.st_uid == geteuid();
+		for (i = k; i < njobs && !owner_ok; i++)
+			if (fstat(jobs[i].dirfd, &other) == 0 &&
+				other.st_dev == dst.st_dev && other.st_ino == dst.st_ino &&
+				jobs[i].st.st_uid == st.st_uid)
+				owner_ok = 1;
+		if (!owner_ok)
+			continue;
+		shown = path_join(j->dir, de->d_name);
+		if (unlinkat(j->dirfd, de->d_name, 0) != 0)
+			fprintf(stderr, PROG ": cannot remove %s, left by an interrupted run: %s\n",
+					shown, strerror(errno));
+		else if (!quiet)
+			printf("removed %s, a temporary file left by an interrupted run\n",
+				   shown);
+		free(shown);
+	}
+	closedir(d);
+}
+
 /* Print an error, free everything and return the exit code. */
 static int
 fail(const CfgError *err)
@@ -1583,6 +1673,8 @@ main(int argc, char **argv)
 		free_jobs();
 		return CFG_EXIT_OK;
 	}
+	for (i = 0; i < njobs; i++)
+		remove_leftovers(i, o.quiet);
 	if (any_change && commit_all(!o.no_backup, &err) != 0)
 		return fail(&err);
 	for (i = 0; i < njobs; i++)

@@ -76,7 +76,89 @@ else
 	fail "security: non-regular files" "$bad"
 fi
 
+# -----------------------------------------------------------------
+# temporary files left by killed runs.  A run killed while it writes its
+# temporary file (SIGXFSZ, from a file size limit of 512 bytes) leaves
+# it behind.  A later real run removes it once it is older than 10
+# minutes, but not one a run may still be writing (younger), nor
+# anything that only looks like one: not a regular file, another
+# owner's, not quite the name pattern, or any other hidden file.
+# --dry-run and --check remove nothing.
+t=$sec/leftover
+mkdir -p "$t/etc" "$t/pf"
+cp "$sample" "$t/etc/vmm.cfg"
+cp "$pfsample" "$t/pf/"
+kill_run() {
+	# the outer subshell (kept by the ":") reports "File size limit
+	# exceeded" to /dev/null
+	( (ulimit -c 0; ulimit -f 1; exec $bound "$tool" -q --no-backup \
+		--dovecot-version 2.3.19 "$t/etc/vmm.cfg"); : ) > /dev/null 2>&1
+}
+kill_run
+old=$(ls -A "$t/etc" | grep -vxF vmm.cfg)
+kill_run
+fresh=$(ls -A "$t/etc" | grep -vxF -e vmm.cfg -e "$old")
+touch -d '1 hour ago' "$t/etc/$old"
+mkdir "$t/etc/.vmm-cfg-upgrade-NotRegular12"
+ln -s vmm.cfg "$t/etc/.vmm-cfg-upgrade-SymbolicLnk1"
+: > "$t/etc/.vmm-cfg-upgrade-Short"
+: > "$t/etc/.vmm-cfg-upgrade-Not+Pattern1"
+: > "$t/etc/.keep"
+: > "$t/pf/.vmm-cfg-upgrade-PostfixDir12"
 if [ "$(id -u)" = 0 ]; then
+	: > "$t/etc/.vmm-cfg-upgrade-OwnedByNobdy"
+	chown 65534:65534 "$t/etc/.vmm-cfg-upgrade-OwnedByNobdy"
+fi
+for f in "$t"/etc/.[!.]* "$t/pf/.vmm-cfg-upgrade-PostfixDir12"; do
+	[ "$f" = "$t/etc/$fresh" ] || touch -h -d '1 hour ago' "$f"
+done
+set -- --dovecot-version 2.3.19 --postfix-dir "$t/pf" "$t/etc/vmm.cfg"
+before=$(snap "$t")
+run_tool --dry-run "$@"
+r1=$rc
+run_tool --check "$@"
+r2=$rc
+if [ "$r1$r2" = 01 ] && [ "$(snap "$t")" = "$before" ]; then
+	pass "security: --dry-run and --check leave leftover temporary files alone"
+else
+	fail "security: leftovers with --dry-run/--check" "rc=$r1/$r2"
+fi
+run_tool --no-backup "$@"
+left=$(cd "$t" && find . -mindepth 1 | LC_ALL=C sort | tr '\n' ' ')
+want=$(printf '%s\n' ./etc ./etc/vmm.cfg "./etc/$fresh" ./etc/.keep \
+	./etc/.vmm-cfg-upgrade-Not+Pattern1 ./etc/.vmm-cfg-upgrade-NotRegular12 \
+	./etc/.vmm-cfg-upgrade-Short ./etc/.vmm-cfg-upgrade-SymbolicLnk1 \
+	./pf ./pf/pgsql-virtual_uid_maps.cf
+	[ "$(id -u)" = 0 ] && echo ./etc/.vmm-cfg-upgrade-OwnedByNobdy)
+want=$(printf '%s\n' "$want" | LC_ALL=C sort | tr '\n' ' ')
+if [ $rc = 0 ] && [ -n "$old" ] && [ -n "$fresh" ] &&
+	[ "$(printf '%s\n' "$old" "$fresh" | wc -l)" = 2 ] &&
+	[ "$left" = "$want" ] &&
+	grep -qxF "removed $t/etc/$old, a temporary file left by an interrupted run" "$scratch/out" &&
+	grep -qxF "removed $t/pf/.vmm-cfg-upgrade-PostfixDir12, a temporary file left by an interrupted run" "$scratch/out"; then
+	pass "security: a killed run's stale temporary files removed, nothing else"
+else
+	fail "security: leftover temporary files" "rc=$rc old=$old fresh=$fresh left: $left; want: $want"
+fi
+
+if [ "$(id -u)" = 0 ]; then
+	# -------------------------------------------------------------
+	# a temporary file gets the owner of the file it replaces, so a
+	# leftover of that owner is ours too
+	t=$sec/leftover-owner
+	mkdir -p "$t"
+	cp "$sample" "$t/vmm.cfg"
+	chown 65534:65534 "$t/vmm.cfg"
+	: > "$t/.vmm-cfg-upgrade-FileOwner123"
+	chown 65534:65534 "$t/.vmm-cfg-upgrade-FileOwner123"
+	touch -d '1 hour ago' "$t/.vmm-cfg-upgrade-FileOwner123"
+	run_tool -q --no-backup --dovecot-version 2.3.19 "$t/vmm.cfg"
+	if [ $rc = 0 ] && [ "$(ls -A "$t")" = vmm.cfg ]; then
+		pass "security: a stale temporary file of the rewritten file's owner removed"
+	else
+		fail "security: leftover of the file's owner" "rc=$rc $(ls -A "$t")"
+	fi
+
 	# -------------------------------------------------------------
 	# nobody owns a Postfix directory and plants a link in it to a
 	# root-only map holding a password
