@@ -71,7 +71,7 @@ extern const char *cfg_default_eol(const SrcLine *lines, size_t n);
 typedef struct CfgError
 {
 	int			code;
-	char		msg[600];
+	char		msg[2048];	/* room for a few paths */
 } CfgError;
 
 extern void cfg_set_error(CfgError *err, int code, const char *fname,

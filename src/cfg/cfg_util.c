@@ -206,7 +206,7 @@ cfg_set_error(CfgError *err, int code, const char *fname, int lineno,
 			  const char *fmt,...)
 {
 	va_list		ap;
-	char		reason[400];
+	char		reason[1536];
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);

@@ -13,6 +13,12 @@
  * rename), after a backup copy FILE.bak.<UTC timestamp>.  Any error
  * before the renames leaves every file as it was.
  *
+ * Paths are resolved once, one component at a time (walk), refusing
+ * symbolic links other users could have planted (link_allowed); after
+ * that every file is read, created, renamed and removed relative to the
+ * descriptor of the directory it was found in, so that a directory
+ * swapped later cannot send a write somewhere else.
+ *
  * src/cfg/vmm-cfg-upgrade.c
  *
  *-------------------------------------------------------------------------
@@ -40,15 +46,20 @@
 typedef struct Job
 {
 	char	   *path;			/* as the user named it (for messages) */
-	char	   *real;			/* symlinks resolved: the file we replace */
+	int			dirfd;			/* the directory holding the file we replace */
+	char	   *dir;			/* that directory's path, links resolved */
+	char	   *name;			/* the file's name in dirfd */
+	char	   *real;			/* dir/name, for messages */
 	char	   *old;			/* its content */
 	size_t		oldlen;
 	struct stat st;
 	Rewrite		rw;
 	const char *kind;			/* "vmm.cfg", "postfix", "dovecot" */
 	int			generation;
-	char	   *tmp;			/* temporary file, while committing */
-	char	   *bak;			/* backup file, once written */
+	char	   *tmp;			/* temporary file's name in dirfd, while
+								 * committing */
+	char	   *bakname;		/* backup file's name in dirfd, once written */
+	char	   *bak;			/* dir/bakname, for messages */
 	int			renamed;
 } Job;
 
@@ -272,100 +283,552 @@ find_vmm_cfg(CfgError *err)
 	return NULL;
 }
 
+/* most symbolic links followed for one path (Linux's limit too) */
+#define CFG_MAX_LINKS 40
+
 /*
- * Read a whole regular file into a new job.  A missing file is exit 2;
- * anything else that stops us reading it is exit 1.
+ * Where a path led: an open directory and the name of the path's last
+ * entry in it.  Everything after the walk works relative to dirfd, so a
+ * directory on the way that is renamed, or replaced by a symbolic link,
+ * later cannot redirect what we read or write.
+ */
+typedef struct Loc
+{
+	int			dirfd;			/* the directory holding the entry */
+	char	   *dir;			/* its path, links resolved (for messages) */
+	char	   *name;			/* the entry's name; "." for dirfd itself */
+	struct stat st;				/* the entry; never a symbolic link */
+} Loc;
+
+/* Release what a Loc holds. */
+static void
+loc_free(Loc *loc)
+{
+	if (loc->dirfd >= 0)
+		close(loc->dirfd);
+	free(loc->dir);
+	free(loc->name);
+	loc->dirfd = -1;
+	loc->dir = NULL;
+	loc->name = NULL;
+}
+
+/* The path of a Loc's entry, for messages (a new string). */
+static char *
+loc_path(const Loc *loc)
+{
+	if (strcmp(loc->name, ".") == 0)
+		return cfg_strndup(loc->dir, strlen(loc->dir));
+	return path_join(loc->dir, loc->name);
+}
+
+/*
+ * The current directory's path, for messages only (getcwd's answer has
+ * no symbolic links, like realpath's had); "." if it cannot be told.
+ */
+static char *
+cwd_path(void)
+{
+	char		buf[PATH_MAX];
+
+	if (getcwd(buf, sizeof(buf)) == NULL)
+		return cfg_strndup(".", 1);
+	return cfg_strndup(buf, strlen(buf));
+}
+
+/* The parent of a directory path the walk built (a new string). */
+static char *
+parent_path(const char *dir)
+{
+	const char *slash = strrchr(dir, '/');
+
+	if (dir[0] != '/' || slash == NULL)
+		return path_join(dir, "..");
+	if (slash == dir)
+		return cfg_strndup("/", 1);
+	return cfg_strndup(dir, (size_t) (slash - dir));
+}
+
+/*
+ * Open the entry name of dirfd as a directory, never through a symbolic
+ * link.  When st is given, the directory must be the one fstatat saw: an
+ * entry swapped in between is reported (-2), not entered.  A directory
+ * we may search but not read is opened with POSIX's O_SEARCH where the C
+ * library has it.  Returns the descriptor, or -1 with errno set.
+ */
+static int
+open_dir_at(int dirfd, const char *name, const struct stat *st)
+{
+	int			fd;
+	struct stat now;
+
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+#ifdef O_SEARCH
+	if (fd < 0 && errno == EACCES)
+		fd = openat(dirfd, name, O_SEARCH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+#endif
+	if (fd < 0)
+		return (st != NULL && (errno == ELOOP || errno == ENOTDIR)) ? -2 : -1;
+	if (st != NULL && (fstat(fd, &now) != 0 || now.st_dev != st->st_dev ||
+					   now.st_ino != st->st_ino))
+	{
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
+/* Report a failed open_dir_at of path (shown: the path the user gave). */
+static void
+open_dir_error(CfgError *err, const char *shown, const char *path, int rc)
+{
+	if (rc == -2)
+		cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
+					  "%s was replaced while we looked at it; nothing written, run again",
+					  path);
+	else
+		cfg_set_error(err, errno == ENOENT ? CFG_EXIT_MISSING : CFG_EXIT_ERROR,
+					  shown, 0, "cannot open directory %s: %s", path,
+					  strerror(errno));
+}
+
+/*
+ * May the walk follow the symbolic link lst (its lstat) found in dirfd?
+ * Root following a link another user planted would read, print or
+ * replace a file that user cannot touch.  So a link is followed if it
+ * belongs to root or to whoever runs us; a link that belongs to the
+ * owner of its directory (the kernel's fs.protected_symlinks rule) only
+ * if it leads to that owner's own file or directory (*check_owner is
+ * set; the caller checks where it led), so that it gives its owner
+ * nothing he did not have; any other link is refused.  Returns 0 when
+ * it may be followed, -1 with err set.
+ */
+static int
+link_allowed(int dirfd, const char *linkpath, const struct stat *lst,
+			 const char *shown, int *check_owner, CfgError *err)
+{
+	struct stat dst;
+	uid_t		me = geteuid();
+
+	*check_owner = 0;
+	if (lst->st_uid == 0 || lst->st_uid == me)
+		return 0;
+	if (fstat(dirfd, &dst) != 0)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, shown, 0, "%s: %s", linkpath,
+					  strerror(errno));
+		return -1;
+	}
+	if (dst.st_uid == lst->st_uid)
+	{
+		*check_owner = 1;
+		return 0;
+	}
+	cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
+				  "refusing to follow symbolic link %s: it belongs to uid %ld, not to root%s or to the owner of its directory (uid %ld); another user may have planted it",
+				  linkpath, (long) lst->st_uid, me == 0 ? "" : ", to you",
+				  (long) dst.st_uid);
+	return -1;
+}
+
+/* Read the target of the symbolic link name in dirfd (a new string). */
+static char *
+read_link(int dirfd, const char *name, const struct stat *lst,
+		  const char *linkpath, const char *shown, CfgError *err)
+{
+	size_t		size = lst->st_size > 0 ? (size_t) lst->st_size + 1 : 256;
+
+	for (;;)
+	{
+		char	   *buf = cfg_malloc(size);
+		ssize_t		n = readlinkat(dirfd, name, buf, size);
+
+		if (n < 0)
+		{
+			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
+						  "cannot read symbolic link %s: %s", linkpath,
+						  strerror(errno));
+			free(buf);
+			return NULL;
+		}
+		if ((size_t) n < size)
+		{
+			buf[n] = '\0';
+			return buf;
+		}
+		free(buf);
+		if (size > 65536)
+		{
+			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
+						  "cannot read symbolic link %s: %s", linkpath,
+						  strerror(ENAMETOOLONG));
+			return NULL;
+		}
+		size *= 2;
+	}
+}
+
+static int	walk(int basefd, const char *basedir, const char *path,
+				 const char *shown, int *links, Loc *out, CfgError *err);
+
+/*
+ * Follow the symbolic link name in dirfd (whose path is dir) if
+ * link_allowed says so: walk its target from that directory, with the
+ * same rules for every link on the way.  *out is where it led.
+ */
+static int
+follow_link(int dirfd, const char *dir, const char *name,
+			const struct stat *lst, const char *shown, int *links,
+			Loc *out, CfgError *err)
+{
+	char	   *linkpath = path_join(dir, name);
+	char	   *target = NULL;
+	int			check_owner = 0;
+	int			rc = -1;
+
+	if (++*links > CFG_MAX_LINKS)
+		cfg_set_error(err, CFG_EXIT_ERROR, shown, 0, "%s", strerror(ELOOP));
+	else if (link_allowed(dirfd, linkpath, lst, shown, &check_owner, err) == 0 &&
+			 (target = read_link(dirfd, name, lst, linkpath, shown, err)) != NULL &&
+			 walk(dirfd, dir, target, shown, links, out, err) == 0)
+	{
+		if (check_owner && out->st.st_uid != lst->st_uid)
+		{
+			char	   *to = loc_path(out);
+
+			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
+						  "refusing to follow symbolic link %s: it belongs to uid %ld, the owner of its directory, but leads to %s of uid %ld; such a link is followed only to its owner's own files",
+						  linkpath, (long) lst->st_uid, to,
+						  (long) out->st.st_uid);
+			free(to);
+			loc_free(out);
+		}
+		else
+			rc = 0;
+	}
+	free(target);
+	free(linkpath);
+	return rc;
+}
+
+/*
+ * Resolve path one component at a time, the kernel's way but with our
+ * own rule for symbolic links (link_allowed), holding each directory
+ * open (O_DIRECTORY | O_NOFOLLOW) and looking the next name up in it.
+ * O_NOFOLLOW alone would guard only the last component.  A relative
+ * path starts at basefd (AT_FDCWD: the current directory), whose path
+ * is basedir (ignored for AT_FDCWD).  shown is the path the user gave,
+ * for messages; *links counts the links followed.  On success *out
+ * holds the directory that holds the last entry (which must exist) and
+ * its name; that entry is not a symbolic link.
+ */
+static int
+walk(int basefd, const char *basedir, const char *path, const char *shown,
+	 int *links, Loc *out, CfgError *err)
+{
+	int			cur,
+				rc;
+	char	   *curdir;
+	const char *p = path;
+
+	out->dirfd = -1;
+	out->dir = NULL;
+	out->name = NULL;
+	if (path[0] == '\0')
+	{
+		cfg_set_error(err, CFG_EXIT_MISSING, shown, 0, "%s", strerror(ENOENT));
+		return -1;
+	}
+	if (path[0] == '/')
+	{
+		curdir = cfg_strndup("/", 1);
+		cur = open_dir_at(AT_FDCWD, "/", NULL);
+	}
+	else if (basefd == AT_FDCWD)
+	{
+		curdir = cwd_path();
+		cur = open_dir_at(AT_FDCWD, ".", NULL);
+	}
+	else
+	{
+		curdir = cfg_strndup(basedir, strlen(basedir));
+		cur = fcntl(basefd, F_DUPFD_CLOEXEC, 0);
+	}
+	if (cur < 0)
+	{
+		open_dir_error(err, shown, curdir, -1);
+		free(curdir);
+		return -1;
+	}
+	for (;;)
+	{
+		const char *end;
+		char	   *comp,
+				   *sub;
+		int			last,
+					want_dir;
+		struct stat st;
+		Loc			next;
+
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+		{
+			/* the path ends with a directory itself: "/", "dir/.", ".." */
+			if (fstat(cur, &out->st) != 0)
+			{
+				cfg_set_error(err, CFG_EXIT_ERROR, shown, 0, "%s: %s", curdir,
+							  strerror(errno));
+				break;
+			}
+			out->dirfd = cur;
+			out->dir = curdir;
+			out->name = cfg_strndup(".", 1);
+			return 0;
+		}
+		end = strchr(p, '/');
+		if (end == NULL)
+			end = p + strlen(p);
+		comp = cfg_strndup(p, (size_t) (end - p));
+		p = end;
+		want_dir = (*p == '/');
+		while (*end == '/')
+			end++;
+		last = (*end == '\0');
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
+		{
+			if (strcmp(comp, "..") == 0)
+			{
+				int			up = open_dir_at(cur, "..", NULL);
+
+				sub = parent_path(curdir);
+				if (up < 0)
+				{
+					open_dir_error(err, shown, sub, up);
+					free(sub);
+					free(comp);
+					break;
+				}
+				close(cur);
+				cur = up;
+				free(curdir);
+				curdir = sub;
+			}
+			free(comp);
+			continue;
+		}
+		if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		{
+			cfg_set_error(err, errno == ENOENT ? CFG_EXIT_MISSING : CFG_EXIT_ERROR,
+						  shown, 0, "%s", strerror(errno));
+			free(comp);
+			break;
+		}
+		if (S_ISLNK(st.st_mode))
+		{
+			rc = follow_link(cur, curdir, comp, &st, shown, links, &next, err);
+			free(comp);
+			if (rc != 0)
+				break;
+		}
+		else
+		{
+			next.dirfd = -1;
+			next.dir = NULL;
+			next.name = comp;
+			next.st = st;
+		}
+		if (want_dir && !S_ISDIR(next.st.st_mode))
+		{
+			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0, "%s", strerror(ENOTDIR));
+			loc_free(&next);
+			break;
+		}
+		if (last)
+		{
+			if (next.dirfd < 0)
+			{
+				next.dirfd = cur;
+				next.dir = curdir;
+			}
+			else
+			{
+				close(cur);
+				free(curdir);
+			}
+			*out = next;
+			return 0;
+		}
+		/* go on inside the directory this component named */
+		{
+			int			dfd = next.dirfd >= 0 ? next.dirfd : cur;
+			char	   *dpath = next.dir ? loc_path(&next)
+				: path_join(curdir, next.name);
+
+			rc = open_dir_at(dfd, next.name, &next.st);
+			loc_free(&next);
+			if (rc < 0)
+			{
+				open_dir_error(err, shown, dpath, rc);
+				free(dpath);
+				break;
+			}
+			close(cur);
+			cur = rc;
+			free(curdir);
+			curdir = dpath;
+		}
+	}
+	close(cur);
+	free(curdir);
+	return -1;
+}
+
+/* What a file that is not a regular file is, for the message refusing it. */
+static const char *
+file_type(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "of an unknown type";
+}
+
+/*
+ * Read a whole regular file into a new job.  path is resolved by walk
+ * (relative to basefd, whose path is basedir); shown names it in
+ * messages.  A missing file is exit 2; anything else that stops us
+ * reading it is exit 1.  The file is opened with O_NONBLOCK, so that a
+ * FIFO (which would wait for a writer forever) or a device does not
+ * hang us before fstat can tell it is no regular file; for a regular
+ * file O_NONBLOCK is then cleared again.
  */
 static Job *
-read_job(const char *path, const char *kind, CfgError *err)
+read_job(int basefd, const char *basedir, const char *path,
+		 const char *shown, const char *kind, CfgError *err)
 {
 	Job		   *j;
-	int			fd;
-	char	   *real;
+	Loc			loc;
+	int			fd,
+				links = 0;
+	struct stat st;
+	char	   *buf;
 	size_t		got = 0,
 				i;
 
-	real = realpath(path, NULL);
-	if (real == NULL)
-	{
-		cfg_set_error(err, errno == ENOENT ? CFG_EXIT_MISSING : CFG_EXIT_ERROR,
-					  path, 0, "%s", strerror(errno));
+	if (walk(basefd, basedir, path, shown, &links, &loc, err) != 0)
 		return NULL;
-	}
-	for (i = 0; i < njobs; i++)
-		if (strcmp(jobs[i].real, real) == 0)
-		{
-			cfg_set_error(err, CFG_EXIT_ERROR, path, 0,
-						  "is the same file as %s; name each file once",
-						  jobs[i].path);
-			free(real);
-			return NULL;
-		}
-	fd = open(real, O_RDONLY);
+	fd = openat(loc.dirfd, loc.name,
+				O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 	{
-		cfg_set_error(err, errno == ENOENT ? CFG_EXIT_MISSING : CFG_EXIT_ERROR,
-					  path, 0, "%s", strerror(errno));
-		free(real);
+		/* a socket cannot be opened at all (ENXIO) */
+		if (errno != ENOENT && !S_ISREG(loc.st.st_mode))
+			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
+						  "not a regular file (%s); refused",
+						  file_type(loc.st.st_mode));
+		else
+			cfg_set_error(err, errno == ENOENT ? CFG_EXIT_MISSING : CFG_EXIT_ERROR,
+						  shown, 0, "%s", strerror(errno));
+		loc_free(&loc);
 		return NULL;
 	}
-	jobs = cfg_realloc(jobs, (njobs + 1) * sizeof(Job));
-	j = &jobs[njobs];
-	memset(j, 0, sizeof(*j));
-	if (fstat(fd, &j->st) != 0 || !S_ISREG(j->st.st_mode))
+	if (fstat(fd, &st) != 0)
 	{
-		cfg_set_error(err, CFG_EXIT_ERROR, path, 0, "not a regular file");
-		close(fd);
-		free(real);
-		return NULL;
+		cfg_set_error(err, CFG_EXIT_ERROR, shown, 0, "%s", strerror(errno));
+		goto fail;
 	}
-	if (j->st.st_size > CFG_MAX_FILE_SIZE)
+	if (!S_ISREG(st.st_mode))
 	{
-		cfg_set_error(err, CFG_EXIT_ERROR, path, 0,
+		cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
+					  "not a regular file (%s); refused", file_type(st.st_mode));
+		goto fail;
+	}
+	{
+		int			fl = fcntl(fd, F_GETFL);
+
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+		{
+			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0, "%s", strerror(errno));
+			goto fail;
+		}
+	}
+	if (st.st_dev != loc.st.st_dev || st.st_ino != loc.st.st_ino)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
+					  "was replaced while we looked at it; nothing written, run again");
+		goto fail;
+	}
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].st.st_dev == st.st_dev && jobs[i].st.st_ino == st.st_ino)
+		{
+			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
+						  "is the same file as %s; name each file once",
+						  jobs[i].path);
+			goto fail;
+		}
+	if (st.st_size > CFG_MAX_FILE_SIZE)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
 					  "larger than %d bytes, surely not a configuration file",
 					  CFG_MAX_FILE_SIZE);
-		close(fd);
-		free(real);
-		return NULL;
+		goto fail;
 	}
-	j->old = cfg_malloc((size_t) j->st.st_size + 1);
+	buf = cfg_malloc((size_t) st.st_size + 1);
 	for (;;)
 	{
 		ssize_t		r;
 
-		if (got == (size_t) j->st.st_size + 1)
+		if (got == (size_t) st.st_size + 1)
 		{
-			cfg_set_error(err, CFG_EXIT_ERROR, path, 0,
+			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
 						  "grew while being read");
-			close(fd);
-			free(real);
-			free(j->old);
-			return NULL;
+			free(buf);
+			goto fail;
 		}
-		r = read(fd, j->old + got, (size_t) j->st.st_size + 1 - got);
+		r = read(fd, buf + got, (size_t) st.st_size + 1 - got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 		{
-			cfg_set_error(err, CFG_EXIT_ERROR, path, 0, "%s",
+			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0, "%s",
 						  strerror(errno));
-			close(fd);
-			free(real);
-			free(j->old);
-			return NULL;
+			free(buf);
+			goto fail;
 		}
 		if (r == 0)
 			break;
 		got += (size_t) r;
 	}
 	close(fd);
+	jobs = cfg_realloc(jobs, (njobs + 1) * sizeof(Job));
+	j = &jobs[njobs++];
+	memset(j, 0, sizeof(*j));
+	j->path = cfg_strndup(shown, strlen(shown));
+	j->dirfd = loc.dirfd;
+	j->dir = loc.dir;
+	j->name = loc.name;
+	j->real = path_join(loc.dir, loc.name);
+	j->old = buf;
 	j->oldlen = got;
-	j->path = cfg_strndup(path, strlen(path));
-	j->real = real;
+	j->st = st;
 	j->kind = kind;
 	rewrite_init(&j->rw);
-	njobs++;
 	return j;
+
+fail:
+	close(fd);
+	loc_free(&loc);
+	return NULL;
 }
 
 /*
@@ -566,63 +1029,128 @@ keep_mode_owner(int fd, const struct stat *st)
 	return 0;
 }
 
-/* The directory part of a path (a new string). */
-static char *
-dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
+/*
+ * Temporary files are named CFG_TMP_PREFIX and CFG_TMP_RANDOM letters
+ * and digits, so that a later run can tell the leftovers of a killed
+ * one from anybody else's files (see remove_leftovers).
+ */
+#define CFG_TMP_PREFIX ".vmm-cfg-upgrade-"
+#define CFG_TMP_RANDOM 12
+#define CFG_TMP_NAMELEN (sizeof(CFG_TMP_PREFIX) - 1 + CFG_TMP_RANDOM)
 
-	if (slash == NULL)
-		return cfg_strndup(".", 1);
-	if (slash == path)
-		return cfg_strndup("/", 1);
-	return cfg_strndup(path, (size_t) (slash - path));
+static const char tmp_alphabet[] =
+"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/*
+ * Make a fresh temporary file name in name (CFG_TMP_NAMELEN + 1 bytes).
+ * The random part comes from /dev/urandom where there is one, else from
+ * the clock and the process id: it need not be unpredictable, since the
+ * file is created with O_EXCL | O_NOFOLLOW (a name someone planted is
+ * just skipped), only unlikely to be taken.
+ */
+static void
+temp_name(char *name)
+{
+	static unsigned long long state = 0;
+	unsigned char rnd[CFG_TMP_RANDOM];
+	size_t		got = 0,
+				i;
+	int			fd = open("/dev/urandom", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+
+	while (fd >= 0 && got < sizeof(rnd))
+	{
+		ssize_t		r = read(fd, rnd + got, sizeof(rnd) - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t) r;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (got < sizeof(rnd))
+	{
+		struct timespec ts;
+
+		if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		{
+			ts.tv_sec = time(NULL);
+			ts.tv_nsec = 0;
+		}
+		state ^= ((unsigned long long) ts.tv_nsec << 24) ^
+			(unsigned long long) ts.tv_sec ^
+			((unsigned long long) getpid() << 44);
+		for (i = got; i < sizeof(rnd); i++)
+		{
+			state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+			rnd[i] = (unsigned char) (state >> 56);
+		}
+	}
+	memcpy(name, CFG_TMP_PREFIX, sizeof(CFG_TMP_PREFIX) - 1);
+	for (i = 0; i < CFG_TMP_RANDOM; i++)
+		name[sizeof(CFG_TMP_PREFIX) - 1 + i] =
+			tmp_alphabet[rnd[i] % (sizeof(tmp_alphabet) - 1)];
+	name[CFG_TMP_NAMELEN] = '\0';
 }
 
-/* Write the new content of a job into a temporary file next to it. */
+/*
+ * Write the new content of a job into a temporary file next to it: in
+ * the directory opened when the file was read, under a fresh name
+ * created with O_EXCL | O_NOFOLLOW (mkstemp takes a path, not a
+ * directory descriptor).
+ */
 static int
 write_temp(Job *j, CfgError *err)
 {
-	char	   *dir = dir_of(j->real);
-	const char *base = strrchr(j->real, '/');
-	StrBuf		sb;
-	int			fd;
+	char		name[CFG_TMP_NAMELEN + 1];
+	char	   *shown;
+	int			fd = -1,
+				tries;
 
-	base = base ? base + 1 : j->real;
-	sb_init(&sb);
-	sb_printf(&sb, "%s/.%s.vmm-cfg-upgrade.XXXXXX", dir, base);
-	free(dir);
-	fd = mkstemp(sb.data);
+	for (tries = 0; tries < 100; tries++)
+	{
+		temp_name(name);
+		fd = openat(j->dirfd, name,
+					O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+					0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
 	if (fd < 0)
 	{
 		cfg_set_error(err, CFG_EXIT_ERROR, j->path, 0,
 					  "cannot create a temporary file in its directory: %s",
 					  strerror(errno));
-		sb_free(&sb);
 		return -1;
 	}
-	j->tmp = sb.data;
+	j->tmp = cfg_strndup(name, strlen(name));
+	shown = path_join(j->dir, name);
 	if (write_all(fd, j->rw.out.data ? j->rw.out.data : "", j->rw.out.len) != 0 ||
 		keep_mode_owner(fd, &j->st) != 0 || fsync(fd) != 0)
 	{
 		cfg_set_error(err, CFG_EXIT_ERROR, j->path, 0,
 					  "cannot write %s (or keep its mode and owner): %s",
-					  j->tmp, strerror(errno));
+					  shown, strerror(errno));
 		close(fd);
+		free(shown);
 		return -1;
 	}
 	if (close(fd) != 0)
 	{
 		cfg_set_error(err, CFG_EXIT_ERROR, j->path, 0, "cannot write %s: %s",
-					  j->tmp, strerror(errno));
+					  shown, strerror(errno));
+		free(shown);
 		return -1;
 	}
+	free(shown);
 	return 0;
 }
 
 /*
  * Save the original content as FILE.bak.<stamp> (FILE.bak.<stamp>.N if
- * that exists), with the original's mode, owner and times.
+ * that exists) in the file's directory, with the original's mode, owner
+ * and times.
  */
 static int
 write_backup(Job *j, const char *stamp, CfgError *err)
@@ -637,21 +1165,26 @@ write_backup(Job *j, const char *stamp, CfgError *err)
 	{
 		sb.len = 0;
 		if (n == 0)
-			sb_printf(&sb, "%s.bak.%s", j->real, stamp);
+			sb_printf(&sb, "%s.bak.%s", j->name, stamp);
 		else
-			sb_printf(&sb, "%s.bak.%s.%d", j->real, stamp, n);
-		fd = open(sb.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+			sb_printf(&sb, "%s.bak.%s.%d", j->name, stamp, n);
+		fd = openat(j->dirfd, sb.data,
+					O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+					0600);
 		if (fd >= 0 || errno != EEXIST)
 			break;
 	}
+	j->bak = path_join(j->dir, sb.data);
 	if (fd < 0)
 	{
 		cfg_set_error(err, CFG_EXIT_ERROR, j->path, 0,
-					  "cannot create backup %s: %s", sb.data, strerror(errno));
+					  "cannot create backup %s: %s", j->bak, strerror(errno));
 		sb_free(&sb);
+		free(j->bak);
+		j->bak = NULL;
 		return -1;
 	}
-	j->bak = sb.data;
+	j->bakname = sb.data;
 	times[0] = j->st.st_atim;
 	times[1] = j->st.st_mtim;
 	if (write_all(fd, j->old, j->oldlen) != 0 ||
@@ -672,28 +1205,13 @@ write_backup(Job *j, const char *stamp, CfgError *err)
 	return 0;
 }
 
-/* fsync a file's directory so that the rename itself is durable. */
-static void
-sync_dir(const char *path)
-{
-	char	   *dir = dir_of(path);
-	int			fd = open(dir, O_RDONLY);
-
-	if (fd >= 0)
-	{
-		(void) fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
 /* Has the file changed since we read it (another writer)? */
 static int
 changed_since_read(const Job *j)
 {
 	struct stat st;
 
-	if (stat(j->real, &st) != 0)
+	if (fstatat(j->dirfd, j->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return 1;
 	return st.st_ino != j->st.st_ino || st.st_dev != j->st.st_dev ||
 		st.st_size != j->st.st_size ||
@@ -715,8 +1233,13 @@ restore_job(Job *j)
 	sb_append(&j->rw.out, j->old, j->oldlen);
 	free(j->tmp);
 	j->tmp = NULL;
-	if (write_temp(j, &err) == 0 && rename(j->tmp, j->real) == 0)
+	if (write_temp(j, &err) == 0 &&
+		renameat(j->dirfd, j->tmp, j->dirfd, j->name) == 0)
+	{
 		j->renamed = 0;
+		free(j->tmp);
+		j->tmp = NULL;
+	}
 	else
 		fprintf(stderr, PROG ": could not restore %s; its backup is %s\n",
 				j->path, j->bak ? j->bak : "(none)");
@@ -726,9 +1249,10 @@ restore_job(Job *j)
 
 /*
  * Write every changed file: temporary files and backups first, then the
- * renames.  On an error before the renames, temporary files and backups
- * are removed and no file has changed; a failed rename puts the files
- * already replaced back.
+ * renames, all in the directories opened when the files were read.  On
+ * an error before the renames, temporary files and backups are removed
+ * and no file has changed; a failed rename puts the files already
+ * replaced back.
  */
 static int
 commit_all(int backup, CfgError *err)
@@ -764,7 +1288,7 @@ commit_all(int backup, CfgError *err)
 
 		if (!j->rw.changed)
 			continue;
-		if (rename(j->tmp, j->real) != 0)
+		if (renameat(j->dirfd, j->tmp, j->dirfd, j->name) != 0)
 		{
 			size_t		k;
 
@@ -786,18 +1310,21 @@ commit_all(int backup, CfgError *err)
 
 		if (j->tmp)
 		{
-			unlink(j->tmp);
+			unlinkat(j->dirfd, j->tmp, 0);
 			free(j->tmp);
 			j->tmp = NULL;
 		}
-		if (failed && j->bak)
+		if (failed && j->bakname)
 		{
-			unlink(j->bak);
+			unlinkat(j->dirfd, j->bakname, 0);
+			free(j->bakname);
+			j->bakname = NULL;
 			free(j->bak);
 			j->bak = NULL;
 		}
+		/* make the rename itself durable */
 		if (!failed && j->renamed)
-			sync_dir(j->real);
+			(void) fsync(j->dirfd);
 	}
 	return failed ? err->code : 0;
 }
@@ -846,21 +1373,53 @@ name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* Read and rewrite every pgsql-*.cf in the Postfix directory. */
+/*
+ * Read and rewrite every pgsql-*.cf in the Postfix directory.  The
+ * directory is resolved once, by walk, and then read and worked in
+ * through that one descriptor; each file in it is resolved from there.
+ */
 static int
 do_postfix_dir(const char *dir, CfgError *err)
 {
-	DIR		   *d = opendir(dir);
+	Loc			loc;
+	DIR		   *d;
 	struct dirent *de;
 	char	  **names = NULL;
+	char	   *dpath;
 	size_t		n = 0,
 				i;
-	int			rc = 0;
+	int			rc = 0,
+				links = 0,
+				dfd,
+				lfd;
 
+	if (walk(AT_FDCWD, NULL, dir, dir, &links, &loc, err) != 0)
+		return err->code;
+	if (!S_ISDIR(loc.st.st_mode))
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, dir, 0, "%s", strerror(ENOTDIR));
+		loc_free(&loc);
+		return err->code;
+	}
+	dpath = loc_path(&loc);
+	dfd = open_dir_at(loc.dirfd, loc.name, &loc.st);
+	if (dfd < 0)
+	{
+		open_dir_error(err, dir, dpath, dfd);
+		loc_free(&loc);
+		free(dpath);
+		return err->code;
+	}
+	loc_free(&loc);
+	lfd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	d = lfd >= 0 ? fdopendir(lfd) : NULL;
 	if (d == NULL)
 	{
-		cfg_set_error(err, errno == ENOENT ? CFG_EXIT_MISSING : CFG_EXIT_ERROR,
-					  dir, 0, "%s", strerror(errno));
+		cfg_set_error(err, CFG_EXIT_ERROR, dir, 0, "%s", strerror(errno));
+		if (lfd >= 0)
+			close(lfd);
+		close(dfd);
+		free(dpath);
 		return err->code;
 	}
 	while ((de = readdir(d)) != NULL)
@@ -882,7 +1441,7 @@ do_postfix_dir(const char *dir, CfgError *err)
 	for (i = 0; i < n && rc == 0; i++)
 	{
 		char	   *p = path_join(dir, names[i]);
-		Job		   *j = read_job(p, "postfix", err);
+		Job		   *j = read_job(dfd, dpath, names[i], p, "postfix", err);
 
 		free(p);
 		if (j == NULL)
@@ -893,6 +1452,8 @@ do_postfix_dir(const char *dir, CfgError *err)
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	close(dfd);
+	free(dpath);
 	return rc;
 }
 
@@ -904,16 +1465,110 @@ free_jobs(void)
 
 	for (i = 0; i < njobs; i++)
 	{
+		close(jobs[i].dirfd);
 		free(jobs[i].path);
+		free(jobs[i].dir);
+		free(jobs[i].name);
 		free(jobs[i].real);
 		free(jobs[i].old);
 		free(jobs[i].tmp);
+		free(jobs[i].bakname);
 		free(jobs[i].bak);
 		rewrite_free(&jobs[i].rw);
 	}
 	free(jobs);
 	jobs = NULL;
 	njobs = 0;
+}
+
+/*
+ * A temporary file of ours older than this many seconds is a leftover of
+ * a run that was killed: a live run creates its temporary files only
+ * after all reading and rewriting, and renames them within moments.
+ */
+#define CFG_TMP_STALE (10 * 60)
+
+/* Is name one of our temporary file names (CFG_TMP_PREFIX + random)? */
+static int
+is_temp_name(const char *name)
+{
+	size_t		i,
+				plen = sizeof(CFG_TMP_PREFIX) - 1;
+
+	if (strlen(name) != CFG_TMP_NAMELEN ||
+		strncmp(name, CFG_TMP_PREFIX, plen) != 0)
+		return 0;
+	for (i = plen; i < CFG_TMP_NAMELEN; i++)
+		if (strchr(tmp_alphabet, name[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * Remove the temporary files a killed run left in the directory of job
+ * k (once per directory).  Removed are only files that bear our name
+ * pattern, are regular files, belong to a uid a temporary file of ours
+ * there would have (ours, or that of a file we rewrite there: it gets
+ * the original's owner), and are older than CFG_TMP_STALE, so that a
+ * run working there right now keeps its own.  Failing to remove one
+ * is only a warning: it does not stop the upgrade.
+ */
+static void
+remove_leftovers(size_t k, int quiet)
+{
+	Job		   *j = &jobs[k];
+	struct stat dst,
+				other,
+				st;
+	DIR		   *d;
+	struct dirent *de;
+	size_t		i;
+	int			lfd;
+	time_t		now = time(NULL);
+
+	if (fstat(j->dirfd, &dst) != 0)
+		return;
+	for (i = 0; i < k; i++)
+		if (fstat(jobs[i].dirfd, &other) == 0 && other.st_dev == dst.st_dev &&
+			other.st_ino == dst.st_ino)
+			return;				/* done with this directory already */
+	lfd = fcntl(j->dirfd, F_DUPFD_CLOEXEC, 0);
+	d = lfd >= 0 ? fdopendir(lfd) : NULL;
+	if (d == NULL)
+	{
+		if (lfd >= 0)
+			close(lfd);
+		return;
+	}
+	/* the duplicate shares its offset with every other copy of dirfd */
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL)
+	{
+		int			owner_ok = 0;
+		char	   *shown;
+
+		if (!is_temp_name(de->d_name) ||
+			fstatat(j->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+			!S_ISREG(st.st_mode) || now - st.st_mtime < CFG_TMP_STALE)
+			continue;
+		owner_ok = st.st_uid == geteuid();
+		for (i = k; i < njobs && !owner_ok; i++)
+			if (fstat(jobs[i].dirfd, &other) == 0 &&
+				other.st_dev == dst.st_dev && other.st_ino == dst.st_ino &&
+				jobs[i].st.st_uid == st.st_uid)
+				owner_ok = 1;
+		if (!owner_ok)
+			continue;
+		shown = path_join(j->dir, de->d_name);
+		if (unlinkat(j->dirfd, de->d_name, 0) != 0)
+			fprintf(stderr, PROG ": cannot remove %s, left by an interrupted run: %s\n",
+					shown, strerror(errno));
+		else if (!quiet)
+			printf("removed %s, a temporary file left by an interrupted run\n",
+				   shown);
+		free(shown);
+	}
+	closedir(d);
 }
 
 /* Print an error, free everything and return the exit code. */
@@ -952,7 +1607,7 @@ main(int argc, char **argv)
 
 		if (path == NULL)
 			return fail(&err);
-		j = read_job(path, "vmm.cfg", &err);
+		j = read_job(AT_FDCWD, NULL, path, path, "vmm.cfg", &err);
 		free(path);
 		if (j == NULL)
 			return fail(&err);
@@ -977,7 +1632,8 @@ main(int argc, char **argv)
 		return fail(&err);
 	if (o.dovecot_sql)
 	{
-		Job		   *j = read_job(o.dovecot_sql, "dovecot", &err);
+		Job		   *j = read_job(AT_FDCWD, NULL, o.dovecot_sql,
+								 o.dovecot_sql, "dovecot", &err);
 
 		if (j == NULL)
 			return fail(&err);
@@ -1017,6 +1673,8 @@ main(int argc, char **argv)
 		free_jobs();
 		return CFG_EXIT_OK;
 	}
+	for (i = 0; i < njobs; i++)
+		remove_leftovers(i, o.quiet);
 	if (any_change && commit_all(!o.no_backup, &err) != 0)
 		return fail(&err);
 	for (i = 0; i < njobs; i++)
