@@ -126,27 +126,83 @@ AS 'MODULE_PATHNAME', 'vmm_upgrade_dovecot_variant';
 -- History of the steps taken
 ------------------------------------------------------------------------------
 
--- One row per adoption or update, kept by pg_dump (configuration table).
-CREATE TABLE vmm_upgrade.history (
-	id bigserial PRIMARY KEY,
-	mail_schema name NOT NULL,
-	from_version text,
-	to_version text NOT NULL,
-	from_dovecot text,
-	to_dovecot text,
-	started_at timestamptz NOT NULL DEFAULT transaction_timestamp(),
-	duration interval,
-	users_changed bigint,
-	domains_changed bigint,
-	performed_by name NOT NULL DEFAULT session_user,
-	details jsonb
-);
+-- One row per adoption or update.  The table is not a member of the
+-- extension: DROP EXTENSION vmm_upgrade leaves it (it is the only record of
+-- where the mail database came from), a later CREATE EXTENSION goes on
+-- writing to it, and pg_dump dumps it like any table.  So that a restore
+-- (which creates the extension before it restores the tables) does not find
+-- it already there, it is created by the first step that writes to it, not
+-- by the install script.
+--   id             the order of the steps
+--   mail_schema    the schema the step worked on
+--   from_version   adoption: the layout found (0.5.2, 0.6, unknown); other
+--                  steps: the extension version before
+--   to_version     the extension version after
+--   from_dovecot, to_dovecot  the Dovecot variant before and after
+--   started_at, duration      when the step started, how long it took
+--                  (adoptions: the transaction's start, no duration)
+--   users_changed, domains_changed  accounts and domains the step changed
+--   performed_by   the session user
+--   details        what else the step found or did (jsonb; "step" names it)
+CREATE FUNCTION vmm_upgrade._history_table()
+RETURNS regclass
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF to_regclass('vmm_upgrade.history') IS NULL THEN
+		CREATE TABLE vmm_upgrade.history (
+			id bigserial PRIMARY KEY,
+			mail_schema name NOT NULL,
+			from_version text,
+			to_version text NOT NULL,
+			from_dovecot text,
+			to_dovecot text,
+			started_at timestamptz NOT NULL DEFAULT transaction_timestamp(),
+			duration interval,
+			users_changed bigint,
+			domains_changed bigint,
+			performed_by name NOT NULL DEFAULT session_user,
+			details jsonb
+		);
+		COMMENT ON TABLE vmm_upgrade.history IS
+		'what vmm_upgrade did to the mail schema: one row per adoption or update (kept by DROP EXTENSION)';
+	END IF;
+	-- Created inside an extension script, it became a member: undo that.
+	IF EXISTS (SELECT FROM pg_depend d
+	            WHERE d.classid = 'pg_class'::regclass
+	              AND d.objid = 'vmm_upgrade.history'::regclass
+	              AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e') THEN
+		ALTER EXTENSION vmm_upgrade DROP TABLE vmm_upgrade.history;
+		ALTER EXTENSION vmm_upgrade DROP SEQUENCE vmm_upgrade.history_id_seq;
+	END IF;
+	RETURN 'vmm_upgrade.history'::regclass;
+END
+$fn$;
 
-COMMENT ON TABLE vmm_upgrade.history IS
-'what vmm_upgrade did to the mail schema: one row per adoption or update';
+-- The one writer of vmm_upgrade.history.  started NULL: an adoption (the
+-- transaction's start, no duration); else the step's start, and the time
+-- since then as its duration.
+CREATE FUNCTION vmm_upgrade._record(mail_schema name, from_version text, to_version text,
+                                    from_dovecot text, to_dovecot text, started timestamptz,
+                                    users_changed bigint, domains_changed bigint, details jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	PERFORM vmm_upgrade._history_table();
+	INSERT INTO vmm_upgrade.history (mail_schema, from_version, to_version, from_dovecot,
+	                                 to_dovecot, started_at, duration, users_changed,
+	                                 domains_changed, details)
+	VALUES (mail_schema, from_version, to_version, from_dovecot, to_dovecot,
+	        coalesce(started, transaction_timestamp()), clock_timestamp() - started,
+	        users_changed, domains_changed, details);
+END
+$fn$;
 
-SELECT pg_catalog.pg_extension_config_dump('vmm_upgrade.history', '');
-SELECT pg_catalog.pg_extension_config_dump('vmm_upgrade.history_id_seq', '');
+REVOKE EXECUTE ON FUNCTION vmm_upgrade._history_table(),
+    vmm_upgrade._record(name, text, text, text, text, timestamptz, bigint, bigint, jsonb) FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Adoption: what every install script does with the mail schema
@@ -175,8 +231,8 @@ BEGIN
 	   (SELECT d.version FROM vmm_upgrade.detect_layout(s) AS d) = 'none' THEN
 		IF structure = '0.6' AND wanted = '0.6' THEN
 			RAISE WARNING 'schema "%" holds no vmm objects: nothing was checked', s
-			USING DETAIL = 'This is expected while pg_restore or psql replays a dump: the mail tables are restored after the extension.',
-			      HINT = 'If the vmm tables live in another schema, DROP EXTENSION vmm_upgrade, SET vmm_upgrade.schema to that schema and create the extension again.';
+			USING DETAIL = 'This is expected while pg_restore or psql replays a dump: the mail tables are restored after the extension, which a dump always recreates at its default version.',
+			      HINT = 'After a restore, run ALTER EXTENSION vmm_upgrade UPDATE; it says what to type if the dump was taken before an update. If the vmm tables live in another schema, DROP EXTENSION vmm_upgrade, SET vmm_upgrade.schema to that schema and create the extension again.';
 			RETURN;
 		END IF;
 		RAISE EXCEPTION 'schema "%" holds no vmm objects', s
@@ -208,9 +264,8 @@ BEGIN
 				      HINT = 'Install version 0.6.0, which adopts it, then update, which fixes the defects: CREATE EXTENSION vmm_upgrade VERSION ''0.6.0''; ALTER EXTENSION vmm_upgrade UPDATE;';
 			END IF;
 		END IF;
-		INSERT INTO vmm_upgrade.history (mail_schema, from_version, to_version,
-		                                 from_dovecot, to_dovecot, details)
-		VALUES (s, found.version, wanted, found.dovecot, found.dovecot,
+		PERFORM vmm_upgrade._record(s, found.version, wanted, found.dovecot, found.dovecot, NULL,
+		        NULL, NULL,
 		        jsonb_build_object('step', 'adopt', 'lookups', found.lookups)
 		        || CASE WHEN wanted = '0.6.0' THEN jsonb_build_object('defects_0_6_0', defects)
 		                ELSE '{}'::jsonb END);
@@ -223,8 +278,7 @@ BEGIN
 			s, structure, deviations, CASE WHEN deviations = 1 THEN '' ELSE 's' END
 		USING DETAIL = format('vmm_upgrade %s was installed so that the layout can be diagnosed, but every update will refuse to run until the layout is exact.', wanted),
 		      HINT = format('Run SELECT * FROM vmm_upgrade.check_layout(%L, NULL, %L) to list the deviations.', structure, s);
-		INSERT INTO vmm_upgrade.history (mail_schema, from_version, to_version, details)
-		VALUES (s, 'unknown', wanted,
+		PERFORM vmm_upgrade._record(s, 'unknown', wanted, NULL, NULL, NULL, NULL, NULL,
 		        jsonb_build_object('step', 'adopt', 'deviations', deviations));
 		RETURN;
 	END IF;
@@ -242,3 +296,57 @@ BEGIN
 	             END;
 END;
 $$;
+
+------------------------------------------------------------------------------
+-- After a restore: the installed version must match the layout
+------------------------------------------------------------------------------
+
+-- pg_dump records no extension version: a dump taken at 0.5.2 (or 0.6.0)
+-- restores with the extension at the default 0.6 over a 0.5.2 layout (or
+-- one with the 0.6.0 defects), and ALTER EXTENSION vmm_upgrade UPDATE would
+-- then do nothing at all.  So when an ALTER EXTENSION vmm_upgrade ran no
+-- update script, this event trigger compares the installed version with the
+-- layout and, when they disagree, fails saying what to type (the history is
+-- kept by DROP EXTENSION).  Commands run by an update script, and every other
+-- command, are left alone.
+CREATE FUNCTION vmm_upgrade._check_installed_version()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	v     text;
+	s     name;
+	found record;
+BEGIN
+	IF current_query() !~* 'alter\s+extension\s+(if\s+exists\s+)?"?vmm_upgrade\M' THEN
+		RETURN;
+	END IF;
+	IF EXISTS (SELECT FROM pg_event_trigger_ddl_commands() AS c WHERE c.in_extension) THEN
+		RETURN;		-- an update script ran, checked before and after
+	END IF;
+	v := (SELECT e.extversion FROM pg_extension e WHERE e.extname = 'vmm_upgrade');
+	s := coalesce(nullif(current_setting('vmm_upgrade.schema', true), ''), 'public');
+	IF v IS NULL OR v = '0.5.2' OR to_regnamespace(quote_ident(s)) IS NULL THEN
+		RETURN;
+	END IF;
+	SELECT * INTO found FROM vmm_upgrade.detect_layout(s);
+	IF found.version = '0.5.2' THEN
+		RAISE EXCEPTION 'vmm_upgrade is at version %, but schema "%" holds the vmm 0.5.2 layout', v, s
+		USING ERRCODE = 'object_not_in_prerequisite_state',
+		      DETAIL = 'This is what restoring a dump taken before the update gives: pg_dump does not record the version of an extension, so the restore installed the default. Nothing was changed.',
+		      HINT = 'Install the version the database has, then update (vmm_upgrade.history is kept): DROP EXTENSION vmm_upgrade; CREATE EXTENSION vmm_upgrade VERSION ''0.5.2''; ALTER EXTENSION vmm_upgrade UPDATE;';
+	END IF;
+	IF found.version = '0.6' AND v = '0.6'
+	   AND EXISTS (SELECT FROM vmm_upgrade.check_0_6_0_defects(s) AS d WHERE d.present) THEN
+		RAISE EXCEPTION 'vmm_upgrade is at version 0.6, but schema "%" still has the defects of vmm 0.6.0', s
+		USING ERRCODE = 'object_not_in_prerequisite_state',
+		      DETAIL = 'This is what restoring a dump taken before the 0.6.0 fix gives: pg_dump does not record the version of an extension, so the restore installed the default. Nothing was changed.',
+		      HINT = 'Install the version the database has, then update (vmm_upgrade.history is kept): DROP EXTENSION vmm_upgrade; CREATE EXTENSION vmm_upgrade VERSION ''0.6.0''; ALTER EXTENSION vmm_upgrade UPDATE;';
+	END IF;
+END
+$fn$;
+
+CREATE EVENT TRIGGER vmm_upgrade_installed_version ON ddl_command_end
+	WHEN TAG IN ('ALTER EXTENSION')
+	EXECUTE FUNCTION vmm_upgrade._check_installed_version();

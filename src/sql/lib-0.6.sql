@@ -97,23 +97,6 @@ BEGIN
 END
 $fn$;
 
--- Record a step in vmm_upgrade.history.  The versions are the extension's
--- (a step within 0.6 goes from the installed version to itself).
-CREATE FUNCTION vmm_upgrade._record_step(mail_schema name, from_version text, to_version text,
-                                         from_dovecot text, to_dovecot text,
-                                         started timestamptz, users_changed bigint,
-                                         details jsonb)
-RETURNS void
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    INSERT INTO vmm_upgrade.history (mail_schema, from_version, to_version, from_dovecot,
-                                     to_dovecot, started_at, duration, users_changed,
-                                     domains_changed, details)
-    VALUES (mail_schema, from_version, to_version, from_dovecot, to_dovecot, started,
-            pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started, users_changed, 0, details);
-END;
-
 -- The installed version of this extension (NULL while it is being created).
 CREATE FUNCTION vmm_upgrade._installed_version()
 RETURNS text
@@ -362,7 +345,7 @@ BEGIN
     before := vmm_upgrade._dovecotpassword_defect(s);
     n := vmm_upgrade._replace_lookups(s, variant);
     PERFORM vmm_upgrade._require_lookups_ok(s, variant, 'vmm_upgrade.replace_lookup_functions() (postflight)');
-    PERFORM vmm_upgrade._record_step(s, version, version, variant, variant, started, 0,
+    PERFORM vmm_upgrade._record(s, version, version, variant, variant, started, 0, 0,
         jsonb_build_object('step', 'replace_lookup_functions', 'objects_replaced', n,
                            'dovecotpassword_before', before));
     RETURN format('replaced the %s lookup functions and types of schema "%s" (Dovecot %s variant) with vmm_upgrade''s',
@@ -607,7 +590,7 @@ BEGIN
     PERFORM vmm_upgrade._require_lookups_ok(mail_schema, '1.2',
                                             'vmm_upgrade.upgrade_dovecot_layout() (postflight)');
 
-    PERFORM vmm_upgrade._record_step(mail_schema, version, version, '1.1', '1.2', started, accounts,
+    PERFORM vmm_upgrade._record(mail_schema, version, version, '1.1', '1.2', started, accounts, 0,
         jsonb_build_object('step', 'upgrade_dovecot_layout',
                            'quota_accounts_carried', accounts,
                            'quota_bytes_carried', bytes,
@@ -637,7 +620,6 @@ $fn$;
 REVOKE EXECUTE ON FUNCTION
     vmm_upgrade._restore_acl(text, text, aclitem[], oid),
     vmm_upgrade._require_no_dependents(regclass[], oid[], text),
-    vmm_upgrade._record_step(name, text, text, text, text, timestamptz, bigint, jsonb),
     vmm_upgrade._domain_transport_users(name),
     vmm_upgrade._dovecotpassword_defect(name),
     vmm_upgrade._refuse_transport_domain(name, bigint, text),

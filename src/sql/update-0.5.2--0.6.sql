@@ -73,17 +73,12 @@ SELECT vmm_upgrade.require_layout('0.6',
            'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6'' (postflight)');
 
 -- Step 5. Record the step in vmm_upgrade.history (kept by pg_dump).
-INSERT INTO vmm_upgrade.history (mail_schema, from_version, to_version, from_dovecot, to_dovecot,
-                                 started_at, duration, users_changed, domains_changed,
-                                 performed_by, details)
-SELECT r OPERATOR(pg_catalog.->>) 'mail_schema', '0.5.2', '0.6',
-       r OPERATOR(pg_catalog.->>) 'from_dovecot', r OPERATOR(pg_catalog.->>) 'to_dovecot',
-       pg_catalog.statement_timestamp(),
-       pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) pg_catalog.statement_timestamp(),
-       (r OPERATOR(pg_catalog.->>) 'users')::pg_catalog.int8,
-       (r OPERATOR(pg_catalog.->>) 'domains')::pg_catalog.int8,
-       session_user,
-       r OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('step', 'update')
+SELECT vmm_upgrade._record(r OPERATOR(pg_catalog.->>) 'mail_schema', '0.5.2', '0.6',
+           r OPERATOR(pg_catalog.->>) 'from_dovecot', r OPERATOR(pg_catalog.->>) 'to_dovecot',
+           pg_catalog.statement_timestamp(),
+           (r OPERATOR(pg_catalog.->>) 'users')::pg_catalog.int8,
+           (r OPERATOR(pg_catalog.->>) 'domains')::pg_catalog.int8,
+           r OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('step', 'update'))
   FROM (SELECT pg_catalog.current_setting('vmm_upgrade_run.result')::pg_catalog.jsonb AS r) AS run;
 
 -- Step 6. Tell the DBA what is left: Postfix and Dovecot must switch to the

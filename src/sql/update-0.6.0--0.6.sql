@@ -37,10 +37,10 @@ SELECT vmm_upgrade._require_lookups_ok(vmm_upgrade.mail_schema(),
            'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6'' (postflight)');
 
 -- Step 4. Record the step in vmm_upgrade.history (kept by pg_dump).
-SELECT vmm_upgrade._record_step(vmm_upgrade.mail_schema(), '0.6.0', '0.6',
+SELECT vmm_upgrade._record(vmm_upgrade.mail_schema(), '0.6.0', '0.6',
            r OPERATOR(pg_catalog.->>) 'dovecot', r OPERATOR(pg_catalog.->>) 'dovecot',
            pg_catalog.statement_timestamp(),
-           (r OPERATOR(pg_catalog.->>) 'users_transport_domain_fixed')::pg_catalog.int8,
+           (r OPERATOR(pg_catalog.->>) 'users_transport_domain_fixed')::pg_catalog.int8, 0,
            r OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('step', 'update'))
   FROM (SELECT pg_catalog.current_setting('vmm_upgrade_run.result')::pg_catalog.jsonb AS r) AS run;
 
