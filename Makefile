@@ -24,6 +24,10 @@ DATA_built = $(INSTALL_SCRIPTS) $(UPDATE_SCRIPTS)
 # pg_regress: every sql/NAME.sql with its expected/NAME.out, in name order.
 REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --outputdir=test/results
+# isolationtester: every specs/NAME.spec with its expected/NAME.out
+# (concurrent sessions: the validator while the schema changes).
+ISOLATION = $(sort $(basename $(notdir $(wildcard specs/*.spec))))
+ISOLATION_OPTS = --inputdir=. --outputdir=test/results/isolation
 
 EXTRA_CLEAN = src/layouts_data.h test/results
 

@@ -10,18 +10,27 @@ cd "$(dirname "$0")/.."
 passed=0
 failed=0
 
-# pg_regress: sql/NAME.sql against expected/NAME.out.
+# pg_regress: sql/NAME.sql against expected/NAME.out, then the
+# isolation tests specs/NAME.spec; each run ends with its own summary line.
 echo "== pg_regress"
 make -s installcheck 2>&1 | tee test/results/pg_regress.log
-if grep -qE '^# All [0-9]+ tests passed|All [0-9]+ tests passed' test/results/pg_regress.log; then
-	n=$(grep -oE 'All [0-9]+ tests passed' test/results/pg_regress.log | grep -oE '[0-9]+')
-	passed=$((passed + n))
-else
-	n=$(grep -oE '[0-9]+ of [0-9]+ tests failed' test/results/pg_regress.log | head -1)
-	f=${n%% of*}; t=$(echo "$n" | awk '{print $3}')
-	failed=$((failed + ${f:-1})); passed=$((passed + ${t:-1} - ${f:-1}))
-	[ -f test/results/regression.diffs ] && cat test/results/regression.diffs
-fi
+runs=0
+while read -r line; do
+	runs=$((runs + 1))
+	case "$line" in
+	*"tests passed"*)
+		passed=$((passed + $(echo "$line" | grep -oE '[0-9]+' | head -1))) ;;
+	*"tests failed"*)
+		f=$(echo "$line" | grep -oE '[0-9]+' | sed -n 1p)
+		t=$(echo "$line" | grep -oE '[0-9]+' | sed -n 2p)
+		failed=$((failed + f)); passed=$((passed + t - f)) ;;
+	esac
+done < <(grep -oE 'All [0-9]+ tests passed|[0-9]+ of [0-9]+ tests failed' test/results/pg_regress.log)
+# two runs expected (pg_regress, isolation); a run that printed no summary failed
+[ "$runs" -ge 2 ] || failed=$((failed + 2 - runs))
+for d in test/results/regression.diffs test/results/isolation/regression.diffs; do
+	[ -s "$d" ] && cat "$d"
+done
 
 # pgTAP: each file in a fresh database made from a template with pgTAP.
 echo "== pgTAP"
