@@ -67,10 +67,14 @@ SELECT is((SELECT boot_val FROM pg_settings WHERE name = 'vmm_upgrade.schema'), 
 SELECT throws_ok($$SET vmm_upgrade.no_such_setting = 1$$, '42602', NULL,
                  'the vmm_upgrade prefix is reserved: unknown settings are errors');
 
--- The history is a configuration table that pg_dump keeps.
+-- The history is an ordinary table, no member of the extension: DROP
+-- EXTENSION keeps it, pg_dump dumps it like any table.
 SELECT has_table('vmm_upgrade', 'history', 'history table exists');
-SELECT ok((SELECT 'vmm_upgrade.history'::regclass = ANY (extconfig) FROM pg_extension
-            WHERE extname = 'vmm_upgrade'), 'history is dumped by pg_dump (extension config table)');
+SELECT is((SELECT count(*)::integer FROM pg_depend d
+            WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+              AND d.classid = 'pg_class'::regclass
+              AND d.objid IN ('vmm_upgrade.history'::regclass, 'vmm_upgrade.history_id_seq'::regclass)),
+          0, 'history is no member of the extension (DROP EXTENSION keeps it, pg_dump dumps it)');
 SELECT columns_are('vmm_upgrade', 'history',
                    ARRAY['id', 'mail_schema', 'from_version', 'to_version', 'from_dovecot', 'to_dovecot',
                          'started_at', 'duration', 'users_changed', 'domains_changed', 'performed_by', 'details'],

@@ -194,7 +194,8 @@ BEGIN
     RETURN NEXT is((SELECT d.version || '/' || d.dovecot FROM vmm_upgrade.detect_layout(s) d),
                    '0.6/' || target, s || ': detect_layout says 0.6 / ' || target);
     RETURN NEXT ok((SELECT h.users_changed = 10000 AND h.to_version = '0.6' AND h.to_dovecot = target
-                      FROM vmm_upgrade.history h WHERE h.details->>'step' = 'update'),
+                      FROM vmm_upgrade.history h
+                     WHERE h.details->>'step' = 'update' AND h.mail_schema = s),
                    s || ': the update is in the history (10000 users)');
     PERFORM eq.capture_after(s, 'after');
     RETURN NEXT cmp_ok((SELECT count(*) FROM eq.rows r WHERE r.phase = 'before' AND r.s = run.s
