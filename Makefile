@@ -12,14 +12,32 @@ OBJS = src/vmm_upgrade.o src/layout.o src/sandbox.o
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Werror
 
-# Install scripts are assembled: the extension's own objects, then the
-# adoption check of one version.  Update scripts are taken as they are.
+# Extension versions are vmm layout names (0.5.2, 0.6.0, 0.6) and, for each,
+# the layout with the release whose code it carries (0.6+1.1.0; the release
+# is the file VERSION, earlier ones are listed in RELEASES).  Every script is
+# assembled from the same sources by src/sql/assemble.sh:
+#   install  vmm_upgrade--L.sql, vmm_upgrade--L+R.sql    (src/sql/adopt-L.sql)
+#   step     vmm_upgrade--S--T.sql and the same from S+R and/or to T+R, so
+#            that ALTER EXTENSION UPDATE is one step (update-S--T.sql)
+#   refresh  vmm_upgrade--L--L+R.sql, vmm_upgrade--L+r--L+R.sql (refresh.sql)
+# and every update script brings this release's library with it.
+RELEASE := $(shell cat $(srcdir)/VERSION 2>/dev/null || cat VERSION)
+PAST_RELEASES := $(shell grep -v '^\#' $(srcdir)/RELEASES 2>/dev/null)
 ADOPT_SQL = $(wildcard src/sql/adopt-*.sql)
 UPDATE_SQL = $(wildcard src/sql/update-*.sql)
-INSTALL_SCRIPTS = $(patsubst src/sql/adopt-%.sql,vmm_upgrade--%.sql,$(ADOPT_SQL))
-UPDATE_SCRIPTS = $(patsubst src/sql/update-%.sql,vmm_upgrade--%.sql,$(UPDATE_SQL))
-COMMON_SQL = src/sql/common.sql $(wildcard src/sql/upgrade.sql) $(sort $(wildcard src/sql/lib-*.sql))
-DATA_built = $(INSTALL_SCRIPTS) $(UPDATE_SCRIPTS)
+LAYOUTS = $(patsubst src/sql/adopt-%.sql,%,$(ADOPT_SQL))
+STEPS = $(patsubst src/sql/update-%.sql,%,$(UPDATE_SQL))
+INSTALL_SCRIPTS = $(foreach l,$(LAYOUTS),vmm_upgrade--$(l).sql vmm_upgrade--$(l)+$(RELEASE).sql)
+step_from = $(word 1,$(subst --, ,$(1)))
+step_to = $(word 2,$(subst --, ,$(1)))
+STEP_SCRIPTS = $(foreach s,$(STEPS),vmm_upgrade--$(s).sql \
+	vmm_upgrade--$(call step_from,$(s))+$(RELEASE)--$(call step_to,$(s)).sql \
+	vmm_upgrade--$(call step_from,$(s))--$(call step_to,$(s))+$(RELEASE).sql \
+	vmm_upgrade--$(call step_from,$(s))+$(RELEASE)--$(call step_to,$(s))+$(RELEASE).sql)
+REFRESH_SCRIPTS = $(foreach l,$(LAYOUTS),vmm_upgrade--$(l)--$(l)+$(RELEASE).sql \
+	$(foreach r,$(PAST_RELEASES),vmm_upgrade--$(l)+$(r)--$(l)+$(RELEASE).sql))
+SCRIPT_SOURCES = $(wildcard src/sql/*.sql) src/sql/assemble.sh VERSION RELEASES
+DATA_built = $(INSTALL_SCRIPTS) $(STEP_SCRIPTS) $(REFRESH_SCRIPTS)
 
 # pg_regress: every sql/NAME.sql with its expected/NAME.out, in name order.
 REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
@@ -49,11 +67,8 @@ src/sandbox.o: src/vmm_upgrade.h
 src/layouts_data.h: src/layouts.tsv src/tsv2c.awk
 	awk -f src/tsv2c.awk src/layouts.tsv > $@.tmp && mv $@.tmp $@
 
-$(INSTALL_SCRIPTS): vmm_upgrade--%.sql: $(COMMON_SQL) src/sql/adopt-%.sql
-	cat $^ > $@.tmp && mv $@.tmp $@
-
-$(UPDATE_SCRIPTS): vmm_upgrade--%.sql: src/sql/update-%.sql
-	cp $< $@
+$(DATA_built): %.sql: $(SCRIPT_SOURCES)
+	sh src/sql/assemble.sh $@ $(RELEASE) > $@.tmp && mv $@.tmp $@
 
 .PHONY: test demo
 test:

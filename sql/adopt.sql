@@ -24,7 +24,7 @@ SELECT count(*) AS users FROM mail52.users;
 -- 0.5.2 adopts a 0.5.2 layout and records it.
 SET vmm_upgrade.schema = mail52;
 CREATE EXTENSION vmm_upgrade VERSION '0.5.2';
-SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade';
+SELECT split_part(extversion, '+', 1) AS extversion FROM pg_extension WHERE extname = 'vmm_upgrade';
 SELECT mail_schema, from_version, to_version, from_dovecot, to_dovecot, users_changed,
        performed_by = session_user AS by_me, details
   FROM vmm_upgrade.history;

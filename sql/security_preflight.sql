@@ -63,7 +63,7 @@ REVOKE ALL ON mail.users FROM regress_vmm_pre_other;
 REVOKE ALL ON SCHEMA mail FROM regress_vmm_pre_other;
 DROP TABLE mail.audit;
 -- The extension is still at 0.5.2, with only its adoption in the history.
-SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') AS version,
+SELECT (SELECT split_part(extversion, '+', 1) FROM pg_extension WHERE extname = 'vmm_upgrade') AS version,
        (SELECT count(*) FROM vmm_upgrade.history) AS history_rows;
 -- 5. A temporary table named users in the DBA's session is not the mail
 --    schema's: the layout is still exact.

@@ -135,7 +135,7 @@ SELECT t.snapshot('public') AS before, t.extension_state() AS before_ext \gset
 ALTER EXTENSION vmm_upgrade UPDATE;
 SELECT t.snapshot('public') = :'before' AS mail_unchanged,
        t.extension_state() = :'before_ext' AS extension_unchanged,
-       (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') AS version;
+       (SELECT split_part(extversion, '+', 1) FROM pg_extension WHERE extname = 'vmm_upgrade') AS version;
 DROP INDEX public.pkey_service_set;
 -- With the obstacles gone, the update goes through.
 SET client_min_messages = error;

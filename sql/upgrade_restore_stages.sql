@@ -28,12 +28,15 @@ CREATE DATABASE vmm_t_restore_stages_r;
 \c vmm_t_restore_stages_r
 \set SHOW_CONTEXT never
 -- Restored: the extension at 0.6 over a 0.5.2 layout, the history as dumped.
-SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade';
+SELECT split_part(extversion, '+', 1) AS extversion FROM pg_extension WHERE extname = 'vmm_upgrade';
 SELECT version FROM vmm_upgrade.detect_layout();
 SELECT id, from_version, to_version FROM vmm_upgrade.history ORDER BY id;
--- The documented next command says what to type.
+-- The documented next command says what to type (PostgreSQL's NOTICE, which
+-- names the release, is not shown).
+SET client_min_messages = warning;
 ALTER EXTENSION vmm_upgrade UPDATE;
-SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade';
+RESET client_min_messages;
+SELECT split_part(extversion, '+', 1) AS extversion FROM pg_extension WHERE extname = 'vmm_upgrade';
 -- Following it: the history survives DROP EXTENSION, and the update runs.
 DROP EXTENSION vmm_upgrade;
 SELECT id, from_version, to_version FROM vmm_upgrade.history ORDER BY id;
@@ -41,7 +44,7 @@ CREATE EXTENSION vmm_upgrade VERSION '0.5.2';
 SET client_min_messages = error;
 ALTER EXTENSION vmm_upgrade UPDATE;
 RESET client_min_messages;
-SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade';
+SELECT split_part(extversion, '+', 1) AS extversion FROM pg_extension WHERE extname = 'vmm_upgrade';
 SELECT version FROM vmm_upgrade.detect_layout();
 SELECT id, from_version, to_version, details->>'step' AS step FROM vmm_upgrade.history ORDER BY id;
 -- The history is no member of the extension (so DROP EXTENSION keeps it and
@@ -51,8 +54,10 @@ SELECT count(*) AS members FROM pg_depend d
    AND d.classid = 'pg_class'::regclass
    AND d.objid IN ('vmm_upgrade.history'::regclass, 'vmm_upgrade.history_id_seq'::regclass);
 -- A consistent database: ALTER EXTENSION at the installed version says
--- nothing more than PostgreSQL's NOTICE.
+-- nothing (but for PostgreSQL's NOTICE).
+SET client_min_messages = warning;
 ALTER EXTENSION vmm_upgrade UPDATE;
+RESET client_min_messages;
 \c contrib_regression
 DROP DATABASE vmm_t_restore_stages_r;
 DROP DATABASE vmm_t_restore_stages;

@@ -51,7 +51,7 @@ ALTER EXTENSION vmm_upgrade UPDATE;
 SELECT vmm_upgrade.replace_lookup_functions();
 SELECT t.snapshot('m11') = :'m11_with_view' AS unchanged,
        (SELECT count(*) FROM m11.users WHERE tid = 2) AS still_on_domain_transport,
-       (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') AS version,
+       (SELECT split_part(extversion, '+', 1) FROM pg_extension WHERE extname = 'vmm_upgrade') AS version,
        (SELECT count(*) FROM vmm_upgrade.history) AS history_rows;
 DROP VIEW m11.dba_logins;
 -- 4. A layout that is not exactly 0.6 (a DBA's column added to users) is
@@ -66,7 +66,7 @@ SELECT vmm_upgrade.replace_lookup_functions();
 SELECT vmm_upgrade.upgrade_dovecot_layout();
 SELECT * FROM vmm_upgrade.check_0_6_0_defects();
 SELECT t.snapshot('m11') = :'m11_unknown' AS unchanged,
-       (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') AS version;
+       (SELECT split_part(extversion, '+', 1) FROM pg_extension WHERE extname = 'vmm_upgrade') AS version;
 ALTER TABLE m11.users DROP COLUMN mobile;
 DROP EXTENSION vmm_upgrade;
 -- 5. A 0.5.2 layout: version 0.6.0 refuses it (with the way forward), and

@@ -91,7 +91,7 @@ SELECT from_version, to_version, from_dovecot, jsonb_pretty(details) FROM vmm_up
 SELECT * FROM vmm_upgrade.check_0_6_0_defects();
 -- The update fixes both and says so.
 ALTER EXTENSION vmm_upgrade UPDATE;
-SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade';
+SELECT split_part(extversion, '+', 1) AS extversion FROM pg_extension WHERE extname = 'vmm_upgrade';
 SELECT from_version, to_version, from_dovecot, to_dovecot, users_changed,
        duration IS NOT NULL AS timed, jsonb_pretty(details)
   FROM vmm_upgrade.history WHERE id > 1;

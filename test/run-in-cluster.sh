@@ -52,6 +52,16 @@ if ls test/pgtap/*.sql >/dev/null 2>&1; then
 	passed=$((passed + tap_ok)); failed=$((failed + tap_bad))
 fi
 
+# An earlier release's database, updated with this tree (own cluster).
+echo "== release update"
+bash test/release-update.sh 2>&1 | tee test/results/release-update.log
+line=$(grep -E '^release-update: [0-9]+ passed, [0-9]+ failed' test/results/release-update.log | tail -1)
+if [ -n "$line" ]; then
+	passed=$((passed + $(echo "$line" | awk '{print $2}'))); failed=$((failed + $(echo "$line" | awk '{print $4}')))
+else
+	failed=$((failed + 1))
+fi
+
 # vmm-cfg-upgrade: golden files, configparser check, bounded fuzzing.
 if [ -f src/cfg/cfg.mk ]; then
 	echo "== vmm-cfg-upgrade"

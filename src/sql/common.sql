@@ -25,6 +25,26 @@ AS 'MODULE_PATHNAME', 'vmm_upgrade_mail_schema';
 COMMENT ON FUNCTION vmm_upgrade.mail_schema(name) IS
 'the schema that holds the vmm mail layout: the argument, else the setting vmm_upgrade.schema (default public)';
 
+-- The release of vmm_upgrade whose code this is (the file VERSION, filled
+-- in by the Makefile).  Extension versions are layout names (0.5.2, 0.6.0,
+-- 0.6) or a layout name with the release that brought its code
+-- (0.6+@RELEASE@): see the README, "Versions and releases".
+CREATE FUNCTION vmm_upgrade.release()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN '@RELEASE@';
+
+COMMENT ON FUNCTION vmm_upgrade.release() IS
+'the release of vmm_upgrade whose code is installed';
+
+-- The layout an extension version names: the version without "+release".
+CREATE FUNCTION vmm_upgrade._layout_of(version text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.split_part(version, '+', 1);
+
 -- Which known layout the mail schema holds.  (PARALLEL UNSAFE: the
 -- validator reads the catalogs in a subtransaction, retried when the schema
 -- changes under it, and sets search_path for the duration of the call.)
@@ -135,15 +155,17 @@ AS 'MODULE_PATHNAME', 'vmm_upgrade_dovecot_variant';
 -- by the install script.
 --   id             the order of the steps
 --   mail_schema    the schema the step worked on
---   from_version   adoption: the layout found (0.5.2, 0.6, unknown); other
---                  steps: the extension version before
---   to_version     the extension version after
+--   from_version   the layout before: for an adoption the one found (0.5.2,
+--                  0.6, unknown), for a step the one the installed version
+--                  names (0.5.2, 0.6.0, 0.6)
+--   to_version     the layout after (for an adoption: the one adopted as)
 --   from_dovecot, to_dovecot  the Dovecot variant before and after
 --   started_at, duration      when the step started, how long it took
 --                  (adoptions: the transaction's start, no duration)
 --   users_changed, domains_changed  accounts and domains the step changed
 --   performed_by   the session user
 --   details        what else the step found or did (jsonb; "step" names it)
+--   release        the release of vmm_upgrade whose code did the step
 CREATE FUNCTION vmm_upgrade._history_table()
 RETURNS regclass
 LANGUAGE plpgsql
@@ -163,10 +185,17 @@ BEGIN
 			users_changed bigint,
 			domains_changed bigint,
 			performed_by name NOT NULL DEFAULT session_user,
-			details jsonb
+			details jsonb,
+			release text
 		);
 		COMMENT ON TABLE vmm_upgrade.history IS
 		'what vmm_upgrade did to the mail schema: one row per adoption or update (kept by DROP EXTENSION)';
+	END IF;
+	-- A history from release 1.0.0 has no release column yet.
+	IF NOT EXISTS (SELECT FROM pg_attribute a
+	                WHERE a.attrelid = 'vmm_upgrade.history'::regclass
+	                  AND a.attname = 'release' AND NOT a.attisdropped) THEN
+		ALTER TABLE vmm_upgrade.history ADD COLUMN release text;
 	END IF;
 	-- Created inside an extension script, it became a member: undo that.
 	IF EXISTS (SELECT FROM pg_depend d
@@ -182,7 +211,7 @@ $fn$;
 
 -- The one writer of vmm_upgrade.history.  started NULL: an adoption (the
 -- transaction's start, no duration); else the step's start, and the time
--- since then as its duration.
+-- since then as its duration.  The versions are layout names.
 CREATE FUNCTION vmm_upgrade._record(mail_schema name, from_version text, to_version text,
                                     from_dovecot text, to_dovecot text, started timestamptz,
                                     users_changed bigint, domains_changed bigint, details jsonb)
@@ -194,10 +223,10 @@ BEGIN
 	PERFORM vmm_upgrade._history_table();
 	INSERT INTO vmm_upgrade.history (mail_schema, from_version, to_version, from_dovecot,
 	                                 to_dovecot, started_at, duration, users_changed,
-	                                 domains_changed, details)
+	                                 domains_changed, details, release)
 	VALUES (mail_schema, from_version, to_version, from_dovecot, to_dovecot,
 	        coalesce(started, transaction_timestamp()), clock_timestamp() - started,
-	        users_changed, domains_changed, details);
+	        users_changed, domains_changed, details, vmm_upgrade.release());
 END
 $fn$;
 
@@ -302,22 +331,49 @@ $$;
 ------------------------------------------------------------------------------
 
 -- pg_dump records no extension version: a dump taken at 0.5.2 (or 0.6.0)
--- restores with the extension at the default 0.6 over a 0.5.2 layout (or
--- one with the 0.6.0 defects), and ALTER EXTENSION vmm_upgrade UPDATE would
--- then do nothing at all.  So when an ALTER EXTENSION vmm_upgrade ran no
--- update script, this event trigger compares the installed version with the
--- layout and, when they disagree, fails saying what to type (the history is
--- kept by DROP EXTENSION).  Commands run by an update script, and every other
--- command, are left alone.
+-- restores with the extension at the default version over a 0.5.2 layout
+-- (or one with the 0.6.0 defects), and ALTER EXTENSION vmm_upgrade UPDATE
+-- would then do nothing at all.  This fails, saying what to type (the
+-- history is kept by DROP EXTENSION), when the layout an installed version
+-- names and the mail schema disagree that way.
+CREATE FUNCTION vmm_upgrade._require_version_matches(layout text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	s     name := coalesce(nullif(current_setting('vmm_upgrade.schema', true), ''), 'public');
+	found record;
+BEGIN
+	IF layout IS NULL OR layout = '0.5.2' OR to_regnamespace(quote_ident(s)) IS NULL THEN
+		RETURN;
+	END IF;
+	SELECT * INTO found FROM vmm_upgrade.detect_layout(s);
+	IF found.version = '0.5.2' THEN
+		RAISE EXCEPTION 'vmm_upgrade is at layout %, but schema "%" holds the vmm 0.5.2 layout', layout, s
+		USING ERRCODE = 'object_not_in_prerequisite_state',
+		      DETAIL = 'This is what restoring a dump taken before the update gives: pg_dump does not record the version of an extension, so the restore installed the default. Nothing was changed.',
+		      HINT = 'Install the version the database has, then update (vmm_upgrade.history is kept): DROP EXTENSION vmm_upgrade; CREATE EXTENSION vmm_upgrade VERSION ''0.5.2''; ALTER EXTENSION vmm_upgrade UPDATE;';
+	END IF;
+	IF found.version = '0.6' AND layout = '0.6'
+	   AND EXISTS (SELECT FROM vmm_upgrade.check_0_6_0_defects(s) AS d WHERE d.present) THEN
+		RAISE EXCEPTION 'vmm_upgrade is at layout 0.6, but schema "%" still has the defects of vmm 0.6.0', s
+		USING ERRCODE = 'object_not_in_prerequisite_state',
+		      DETAIL = 'This is what restoring a dump taken before the 0.6.0 fix gives: pg_dump does not record the version of an extension, so the restore installed the default. Nothing was changed.',
+		      HINT = 'Install the version the database has, then update (vmm_upgrade.history is kept): DROP EXTENSION vmm_upgrade; CREATE EXTENSION vmm_upgrade VERSION ''0.6.0''; ALTER EXTENSION vmm_upgrade UPDATE;';
+	END IF;
+END
+$fn$;
+
+-- When an ALTER EXTENSION vmm_upgrade ran no update script (the version
+-- asked for is installed already), this event trigger makes the same check.
+-- Commands run by an update script, and every other command, are left
+-- alone.
 CREATE FUNCTION vmm_upgrade._check_installed_version()
 RETURNS event_trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-DECLARE
-	v     text;
-	s     name;
-	found record;
 BEGIN
 	IF current_query() !~* 'alter\s+extension\s+(if\s+exists\s+)?"?vmm_upgrade\M' THEN
 		RETURN;
@@ -325,27 +381,45 @@ BEGIN
 	IF EXISTS (SELECT FROM pg_event_trigger_ddl_commands() AS c WHERE c.in_extension) THEN
 		RETURN;		-- an update script ran, checked before and after
 	END IF;
-	v := (SELECT e.extversion FROM pg_extension e WHERE e.extname = 'vmm_upgrade');
-	s := coalesce(nullif(current_setting('vmm_upgrade.schema', true), ''), 'public');
-	IF v IS NULL OR v = '0.5.2' OR to_regnamespace(quote_ident(s)) IS NULL THEN
-		RETURN;
-	END IF;
-	SELECT * INTO found FROM vmm_upgrade.detect_layout(s);
-	IF found.version = '0.5.2' THEN
-		RAISE EXCEPTION 'vmm_upgrade is at version %, but schema "%" holds the vmm 0.5.2 layout', v, s
-		USING ERRCODE = 'object_not_in_prerequisite_state',
-		      DETAIL = 'This is what restoring a dump taken before the update gives: pg_dump does not record the version of an extension, so the restore installed the default. Nothing was changed.',
-		      HINT = 'Install the version the database has, then update (vmm_upgrade.history is kept): DROP EXTENSION vmm_upgrade; CREATE EXTENSION vmm_upgrade VERSION ''0.5.2''; ALTER EXTENSION vmm_upgrade UPDATE;';
-	END IF;
-	IF found.version = '0.6' AND v = '0.6'
-	   AND EXISTS (SELECT FROM vmm_upgrade.check_0_6_0_defects(s) AS d WHERE d.present) THEN
-		RAISE EXCEPTION 'vmm_upgrade is at version 0.6, but schema "%" still has the defects of vmm 0.6.0', s
-		USING ERRCODE = 'object_not_in_prerequisite_state',
-		      DETAIL = 'This is what restoring a dump taken before the 0.6.0 fix gives: pg_dump does not record the version of an extension, so the restore installed the default. Nothing was changed.',
-		      HINT = 'Install the version the database has, then update (vmm_upgrade.history is kept): DROP EXTENSION vmm_upgrade; CREATE EXTENSION vmm_upgrade VERSION ''0.6.0''; ALTER EXTENSION vmm_upgrade UPDATE;';
-	END IF;
+	PERFORM vmm_upgrade._require_version_matches(
+		vmm_upgrade._layout_of((SELECT e.extversion FROM pg_extension e WHERE e.extname = 'vmm_upgrade')));
 END
 $fn$;
+
+-- The refresh (src/sql/refresh.sql): nothing in the mail schema changes;
+-- it must hold the same layout before and after, and the one the version
+-- names.  Recorded.
+CREATE FUNCTION vmm_upgrade._refresh(layout text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	s       name := coalesce(nullif(current_setting('vmm_upgrade.schema', true), ''), 'public');
+	started timestamptz := clock_timestamp();
+	before  record;
+	after   record;
+BEGIN
+	PERFORM vmm_upgrade._require_version_matches(layout);
+	IF to_regnamespace(quote_ident(s)) IS NULL THEN
+		RETURN;		-- nothing to check, nothing to record (a restore in progress)
+	END IF;
+	SELECT * INTO before FROM vmm_upgrade.detect_layout(s);
+	SELECT * INTO after FROM vmm_upgrade.detect_layout(s);
+	IF (before.version, before.dovecot) IS DISTINCT FROM (after.version, after.dovecot) THEN
+		RAISE EXCEPTION 'the layout of schema "%" changed during a refresh', s
+		USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = 'Nothing was changed.';
+	END IF;
+	IF before.version = 'none' THEN
+		RETURN;
+	END IF;
+	PERFORM vmm_upgrade._record(s, layout, layout, before.dovecot, after.dovecot, started, 0, 0,
+		jsonb_build_object('step', 'refresh', 'layout_found', before.version));
+END
+$fn$;
+
+REVOKE EXECUTE ON FUNCTION vmm_upgrade._require_version_matches(text),
+    vmm_upgrade._refresh(text) FROM PUBLIC;
 
 CREATE EVENT TRIGGER vmm_upgrade_installed_version ON ddl_command_end
 	WHEN TAG IN ('ALTER EXTENSION')

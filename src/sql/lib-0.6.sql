@@ -97,15 +97,16 @@ BEGIN
 END
 $fn$;
 
--- The installed version of this extension (NULL while it is being created).
+-- The layout the installed version of this extension names (0.6 for 0.6
+-- and 0.6+release; NULL while it is being created), for the history.
 CREATE FUNCTION vmm_upgrade._installed_version()
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT e.extversion FROM pg_catalog.pg_extension e
-     WHERE e.extname OPERATOR(pg_catalog.=) 'vmm_upgrade'::pg_catalog.name;
-END;
+AS $fn$
+    SELECT vmm_upgrade._layout_of(e.extversion) FROM pg_catalog.pg_extension e
+     WHERE e.extname OPERATOR(pg_catalog.=) 'vmm_upgrade'::pg_catalog.name
+$fn$;
 
 -- ---------------------------------------------------------------------------
 -- The vmm 0.6.0 defects: detection

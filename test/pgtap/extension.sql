@@ -32,14 +32,15 @@ SELECT plan(33);
 
 -- The control file: default 0.6, own schema, not relocatable, versions.
 SELECT is((SELECT default_version FROM pg_available_extensions WHERE name = 'vmm_upgrade'),
-          '0.6', 'default version is 0.6');
+          '0.6+' || vmm_upgrade.release(), 'default version is layout 0.6 of this release (the file VERSION)');
 SELECT is((SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'vmm_upgrade'),
           'vmm_upgrade', 'extension lives in schema vmm_upgrade');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'vmm_upgrade'),
           false, 'extension is not relocatable');
 SELECT ok((SELECT array_agg(version::text) FROM pg_available_extension_versions
-            WHERE name = 'vmm_upgrade') @> ARRAY['0.5.2', '0.6'],
-          'versions 0.5.2 and 0.6 are available');
+            WHERE name = 'vmm_upgrade') @> ARRAY['0.5.2', '0.6.0', '0.6', '0.5.2+' || vmm_upgrade.release(),
+                                                 '0.6.0+' || vmm_upgrade.release(), '0.6+' || vmm_upgrade.release()],
+          'versions 0.5.2, 0.6.0 and 0.6 are available, also as this release''s');
 
 -- The validator's API.
 SELECT has_function('vmm_upgrade', 'mail_schema', ARRAY['name'], 'mail_schema(name) exists');
@@ -77,7 +78,8 @@ SELECT is((SELECT count(*)::integer FROM pg_depend d
           0, 'history is no member of the extension (DROP EXTENSION keeps it, pg_dump dumps it)');
 SELECT columns_are('vmm_upgrade', 'history',
                    ARRAY['id', 'mail_schema', 'from_version', 'to_version', 'from_dovecot', 'to_dovecot',
-                         'started_at', 'duration', 'users_changed', 'domains_changed', 'performed_by', 'details'],
+                         'started_at', 'duration', 'users_changed', 'domains_changed', 'performed_by', 'details',
+                         'release'],
                    'history records from, to, variants, when, how long, what changed, by whom');
 
 -- Installing changed nothing in the mail schema: no member lives there.
