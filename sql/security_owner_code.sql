@@ -131,6 +131,29 @@ SELECT vmm_upgrade.upgrade_dovecot_layout() IS NOT NULL AS switched;
 RESET client_min_messages;
 SELECT count(*) AS calls FROM mail.attack_log;
 SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_vmm_evil';
+-- 4b. Someone who may create objects in the mail schema (PUBLIC's CREATE on
+--     a legacy public schema) plants format() and concat(): no step calls
+--     them, so none ran with the superuser's rights.
+CREATE ROLE regress_vmm_planter;
+GRANT USAGE, CREATE ON SCHEMA m60 TO regress_vmm_planter;
+SET ROLE regress_vmm_planter;
+CREATE FUNCTION m60.format(text, name) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN PERFORM mail.t_attack('planted format(text, name)'); RETURN $1; END $$;
+CREATE FUNCTION m60.format(text, text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN PERFORM mail.t_attack('planted format(text, text)'); RETURN $1; END $$;
+CREATE FUNCTION m60.concat(text, text, text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN PERFORM mail.t_attack('planted concat()'); RETURN $1; END $$;
+RESET ROLE;
+SET client_min_messages = error;
+SELECT count(*) AS defects FROM vmm_upgrade.check_0_6_0_defects() WHERE present;
+SELECT vmm_upgrade.replace_lookup_functions() IS NOT NULL AS replaced;
+SELECT count(*) AS deviations FROM vmm_upgrade.check_layout('0.6');
+ALTER EXTENSION vmm_upgrade UPDATE;
+RESET client_min_messages;
+SELECT count(*) AS calls FROM mail.attack_log;
+DROP FUNCTION m60.format(text, name), m60.format(text, text), m60.concat(text, text, text);
+REVOKE ALL ON SCHEMA m60 FROM regress_vmm_planter;
+DROP ROLE regress_vmm_planter;
 -- 5. vmm_upgrade._as_owner itself gives nobody a role they do not have.
 CREATE ROLE regress_vmm_other;
 GRANT USAGE ON SCHEMA vmm_upgrade, m60 TO regress_vmm_other;

@@ -91,8 +91,18 @@ SELECT t.snapshot('mail') AS before \gset
 ALTER EXTENSION vmm_upgrade UPDATE;
 SELECT t.snapshot('mail') = :'before' AS unchanged;
 RESET vmm_upgrade.dovecot_version;
--- 8. A schema name longer than PostgreSQL keeps is refused when set.
+-- 8. A schema name longer than PostgreSQL keeps: set before the library is
+--    loaded (a fresh session) it is taken as it is, and the update refuses it
+--    instead of working on a truncated name or on public; set afterwards, it
+--    is refused at once.
+\c vmm_t_security_preflight
+\set SHOW_CONTEXT never
 SET vmm_upgrade.schema = 'a_schema_name_that_is_longer_than_the_sixty_three_bytes_postgres_keeps';
+ALTER EXTENSION vmm_upgrade UPDATE;
+SELECT split_part(extversion, '+', 1) AS extversion FROM pg_extension WHERE extname = 'vmm_upgrade';
+RESET vmm_upgrade.schema;
+SET vmm_upgrade.schema = 'a_schema_name_that_is_longer_than_the_sixty_three_bytes_postgres_keeps';
+SET vmm_upgrade.schema = mail;
 -- 9. The update: alias destinations with %n, %d or %= are named in a
 --    WARNING and counted in the history.
 INSERT INTO mail.alias (gid, address, destination)

@@ -47,6 +47,7 @@ void		_PG_init(void);
 
 PG_FUNCTION_INFO_V1(vmm_upgrade_mail_schema);
 PG_FUNCTION_INFO_V1(vmm_upgrade_dovecot_variant);
+PG_FUNCTION_INFO_V1(vmm_upgrade_schema_setting);
 
 /*
  * True while _PG_init defines the settings.  Values set before the library
@@ -147,12 +148,13 @@ check_dovecot_version(char **newval, void **extra, GucSource source)
  *
  * A longer name would be truncated where it is used as a name and compared
  * in full elsewhere, so CREATE EXTENSION and ALTER EXTENSION would work on
- * different schemas.
+ * different schemas.  A value set before the library was loaded is taken as
+ * it is and refused where it is used (schema_setting).
  */
 static bool
 check_schema_name(char **newval, void **extra, GucSource source)
 {
-	if (*newval == NULL || strlen(*newval) < NAMEDATALEN)
+	if (defining_settings || *newval == NULL || strlen(*newval) < NAMEDATALEN)
 		return true;
 
 	GUC_check_errcode(ERRCODE_NAME_TOO_LONG);
@@ -224,6 +226,29 @@ _PG_init(void)
 }
 
 /*
+ * schema_setting
+ *		The schema named by vmm_upgrade.schema (public when empty), or an
+ *		error when the name is longer than PostgreSQL keeps.
+ *
+ * Every reader of the setting goes through here, so that no step works on
+ * a truncated name.
+ */
+static const char *
+schema_setting(void)
+{
+	const char *name = (vmm_mail_schema_guc != NULL && vmm_mail_schema_guc[0] != '\0') ?
+		vmm_mail_schema_guc : "public";
+
+	if (strlen(name) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("vmm_upgrade.schema is too long: \"%s\"", name),
+				 errdetail("A schema name has at most %d bytes. Nothing was changed.", NAMEDATALEN - 1),
+				 errhint("Set vmm_upgrade.schema to the name of the schema that holds the vmm tables.")));
+	return name;
+}
+
+/*
  * vmm_resolve_mail_schema
  *		Find the mail schema: the one given, else vmm_upgrade.schema.
  *
@@ -240,10 +265,8 @@ vmm_resolve_mail_schema(Name given, char **name_out)
 
 	if (given != NULL)
 		name = NameStr(*given);
-	else if (vmm_mail_schema_guc != NULL && vmm_mail_schema_guc[0] != '\0')
-		name = vmm_mail_schema_guc;
 	else
-		name = "public";
+		name = schema_setting();
 
 	nspid = get_namespace_oid(name, true);
 	if (!OidIsValid(nspid))
@@ -297,4 +320,18 @@ vmm_upgrade_dovecot_variant(PG_FUNCTION_ARGS)
 				 errdetail("Nothing was changed."),
 				 errhint("Set it to what \"dovecot --version\" prints, e.g. 2.3.19, or reset it to keep the Dovecot variant the database has.")));
 	PG_RETURN_TEXT_P(cstring_to_text(at_least_1_2 ? "1.2" : "1.1"));
+}
+
+/*
+ * vmm_upgrade_schema_setting
+ *		SQL function vmm_upgrade._schema_setting(): the schema the setting
+ *		names, which need not exist (a restore creates it later).
+ */
+Datum
+vmm_upgrade_schema_setting(PG_FUNCTION_ARGS)
+{
+	Name		result = (Name) palloc0(NAMEDATALEN);
+
+	namestrcpy(result, schema_setting());
+	PG_RETURN_NAME(result);
 }

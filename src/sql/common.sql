@@ -134,6 +134,13 @@ AS 'MODULE_PATHNAME', 'vmm_upgrade_as_owner';
 
 REVOKE EXECUTE ON FUNCTION vmm_upgrade._as_owner(regclass, text) FROM PUBLIC;
 
+-- The schema vmm_upgrade.schema names (public when empty), whether or not it
+-- exists; an ERROR when the name is longer than PostgreSQL keeps.
+CREATE FUNCTION vmm_upgrade._schema_setting()
+RETURNS name
+LANGUAGE c STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'vmm_upgrade_schema_setting';
+
 -- The Dovecot variant ('1.1' or '1.2') a Dovecot version needs, read as
 -- "dovecot --version" prints it (its first word counts); an ERROR for
 -- anything else.  The one reader of vmm_upgrade.dovecot_version.
@@ -246,7 +253,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	s name := coalesce(nullif(current_setting('vmm_upgrade.schema', true), ''), 'public');
+	s name := vmm_upgrade._schema_setting();
 	structure text := CASE WHEN wanted = '0.5.2' THEN '0.5.2' ELSE '0.6' END;
 	found record;
 	deviations integer;
@@ -342,7 +349,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-	s     name := coalesce(nullif(current_setting('vmm_upgrade.schema', true), ''), 'public');
+	s     name := vmm_upgrade._schema_setting();
 	found record;
 BEGIN
 	IF layout IS NULL OR layout = '0.5.2' OR to_regnamespace(quote_ident(s)) IS NULL THEN
@@ -395,7 +402,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-	s       name := coalesce(nullif(current_setting('vmm_upgrade.schema', true), ''), 'public');
+	s       name := vmm_upgrade._schema_setting();
 	started timestamptz := clock_timestamp();
 	before  record;
 	after   record;
