@@ -75,6 +75,21 @@ AS 'MODULE_PATHNAME', 'vmm_upgrade_check_layout';
 COMMENT ON FUNCTION vmm_upgrade.check_layout(text, text, name) IS
 'one row per deviation of a schema from vmm layout VERSION (0.5.2 or 0.6) of Dovecot variant DOVECOT (1.1 or 1.2, NULL: the one the schema has); no rows: exact';
 
+-- The lines of a listing for a message: sorted, one a line, the first
+-- shown of them, then how many more there are.
+CREATE FUNCTION vmm_upgrade._list(lines text[], shown integer DEFAULT 10)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT pg_catalog.string_agg(x.l, E'\n' ORDER BY x.l)
+           OPERATOR(pg_catalog.||)
+           CASE WHEN pg_catalog.cardinality(lines) OPERATOR(pg_catalog.>) shown
+                THEN pg_catalog.format(E'\n... and %s more.', pg_catalog.cardinality(lines) OPERATOR(pg_catalog.-) shown)
+                ELSE '' END
+      FROM (SELECT l FROM pg_catalog.unnest(lines) AS l ORDER BY l LIMIT shown) AS x
+$fn$;
+
 -- Fail, with the deviations in DETAIL, unless the mail schema holds exactly
 -- the named layout.  Every script calls this before it changes anything and
 -- after; "context" says which step asked, for the message.

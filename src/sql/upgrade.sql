@@ -150,90 +150,79 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     ns      oid := (SELECT n.oid FROM pg_namespace n WHERE n.nspname = mail_schema);
-    problem record;
-    shown   CONSTANT integer := 10;
+    found   text[];
 BEGIN
     -- Rules and policies.
-    SELECT count(*) AS n,
-           string_agg(x.line, E'\n' ORDER BY x.line) FILTER (WHERE x.k <= shown) AS listing
-      INTO problem
-      FROM (SELECT y.line, row_number() OVER (ORDER BY y.line) AS k
-              FROM (SELECT format('rule %I on table %I', r.rulename, c.relname) AS line
-                      FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
-                     WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p')
-                    UNION ALL
-                    SELECT format('policy %I on table %I', p.polname, c.relname)
-                      FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
-                     WHERE c.relnamespace = ns
-                    UNION ALL
-                    SELECT format('row-level security enabled on table %I', c.relname)
-                      FROM pg_class c
-                     WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p') AND c.relrowsecurity) AS y) AS x;
-    IF problem.n > 0 THEN
+    found := ARRAY(
+        SELECT format('rule %I on table %I', r.rulename, c.relname)
+          FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+         WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p')
+        UNION ALL
+        SELECT format('policy %I on table %I', p.polname, c.relname)
+          FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+         WHERE c.relnamespace = ns
+        UNION ALL
+        SELECT format('row-level security enabled on table %I', c.relname)
+          FROM pg_class c
+         WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p') AND c.relrowsecurity);
+    IF cardinality(found) > 0 THEN
         RAISE EXCEPTION 'rules or row-level security on the tables of schema "%"', mail_schema
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = format(E'%s must change every row of these tables as they are, which rules rewrite and row-level security hides:\n%s\nNothing was changed.',
-                                  what, problem.listing),
+                                  what, vmm_upgrade._list(found)),
                   HINT = 'Save the definitions (pg_dump --schema-only), drop the rules and policies and disable row-level security (ALTER TABLE ... DISABLE ROW LEVEL SECURITY), run the step, then re-create them for the new layout.';
     END IF;
 
     -- Logical replication, either direction.
-    SELECT count(*) AS n,
-           string_agg(x.line, E'\n' ORDER BY x.line) FILTER (WHERE x.k <= shown) AS listing
-      INTO problem
-      FROM (SELECT y.line, row_number() OVER (ORDER BY y.line) AS k
-              FROM (SELECT DISTINCT format('publication %I publishes table %I', p.pubname, c.relname) AS line
-                      FROM pg_class c
-                      JOIN pg_publication p
-                        ON p.puballtables
-                        OR EXISTS (SELECT FROM pg_publication_rel pr
-                                    WHERE pr.prpubid = p.oid AND pr.prrelid = c.oid)
-                        OR EXISTS (SELECT FROM pg_publication_namespace pn
-                                    WHERE pn.pnpubid = p.oid AND pn.pnnspid = ns)
-                     WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p')
-                    UNION ALL
-                    SELECT DISTINCT format('subscription %I receives table %I', sub.subname, c.relname)
-                      FROM pg_subscription_rel sr
-                      JOIN pg_subscription sub ON sub.oid = sr.srsubid
-                      JOIN pg_class c ON c.oid = sr.srrelid
-                     WHERE c.relnamespace = ns) AS y) AS x;
-    IF problem.n > 0 THEN
+    found := ARRAY(
+        SELECT DISTINCT format('publication %I publishes table %I', p.pubname, c.relname)
+          FROM pg_class c
+          JOIN pg_publication p
+            ON p.puballtables
+            OR EXISTS (SELECT FROM pg_publication_rel pr
+                        WHERE pr.prpubid = p.oid AND pr.prrelid = c.oid)
+            OR EXISTS (SELECT FROM pg_publication_namespace pn
+                        WHERE pn.pnpubid = p.oid AND pn.pnnspid = ns)
+         WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p')
+        UNION
+        SELECT format('subscription %I receives table %I', sub.subname, c.relname)
+          FROM pg_subscription_rel sr
+          JOIN pg_subscription sub ON sub.oid = sr.srsubid
+          JOIN pg_class c ON c.oid = sr.srrelid
+         WHERE c.relnamespace = ns);
+    IF cardinality(found) > 0 THEN
         RAISE EXCEPTION 'the tables of schema "%" are logically replicated', mail_schema
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = format(E'Logical replication does not carry DDL: the other side would keep the old layout while rows flow into the changed tables.\n%s\nNothing was changed.',
-                                  problem.listing),
+                                  vmm_upgrade._list(found)),
                   HINT = 'Stop the writers, wait until every subscriber has caught up, drop the subscriptions on the subscribers (and remove the mail tables from the publications), run the same step on every node, publisher first, then subscribers, and re-create the subscriptions with copy_data = false.';
     END IF;
 
     -- Code of other roles on tables a superuser owns.
-    SELECT count(*) AS n,
-           string_agg(x.line, E'\n' ORDER BY x.line) FILTER (WHERE x.k <= shown) AS listing
-      INTO problem
-      FROM (SELECT y.line, row_number() OVER (ORDER BY y.line) AS k
-              FROM (SELECT DISTINCT format('%s uses function %s, owned by %I',
-                                           pg_describe_object(d.classid, d.objid, d.objsubid),
-                                           f.oid::regprocedure, pg_get_userbyid(f.proowner)) AS line
-                      FROM pg_class c
-                      JOIN pg_roles o ON o.oid = c.relowner AND o.rolsuper
-                      -- what hangs on the table: triggers, constraints,
-                      -- defaults, indexes ...
-                      JOIN pg_depend t ON t.refclassid = 'pg_class'::regclass AND t.refobjid = c.oid
-                                      AND (t.classid = ANY (ARRAY['pg_trigger', 'pg_constraint',
-                                                                  'pg_attrdef', 'pg_policy']::regclass[])
-                                           OR t.classid = 'pg_class'::regclass
-                                              AND EXISTS (SELECT FROM pg_index i
-                                                           WHERE i.indexrelid = t.objid))
-                      -- ... and the functions it calls
-                      JOIN pg_depend d ON d.classid = t.classid AND d.objid = t.objid
-                                      AND d.refclassid = 'pg_proc'::regclass
-                      JOIN pg_proc f ON f.oid = d.refobjid
-                      JOIN pg_roles fo ON fo.oid = f.proowner AND NOT fo.rolsuper
-                     WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p')) AS y) AS x;
-    IF problem.n > 0 THEN
+    found := ARRAY(
+        SELECT DISTINCT format('%s uses function %s, owned by %I',
+                               pg_describe_object(d.classid, d.objid, d.objsubid),
+                               f.oid::regprocedure, pg_get_userbyid(f.proowner))
+          FROM pg_class c
+          JOIN pg_roles o ON o.oid = c.relowner AND o.rolsuper
+          -- what hangs on the table: triggers, constraints, defaults,
+          -- policies, indexes ...
+          JOIN pg_depend t ON t.refclassid = 'pg_class'::regclass AND t.refobjid = c.oid
+                          AND (t.classid = ANY (ARRAY['pg_trigger', 'pg_constraint',
+                                                      'pg_attrdef', 'pg_policy']::regclass[])
+                               OR t.classid = 'pg_class'::regclass
+                                  AND EXISTS (SELECT FROM pg_index i WHERE i.indexrelid = t.objid))
+          -- ... and the functions it calls
+          JOIN pg_depend d ON d.classid = t.classid AND d.objid = t.objid
+                          AND d.refclassid = 'pg_proc'::regclass
+          JOIN pg_proc f ON f.oid = d.refobjid
+          JOIN pg_roles fo ON fo.oid = f.proowner AND NOT fo.rolsuper
+         WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p'));
+    IF cardinality(found) > 0 THEN
         RAISE EXCEPTION 'the mail tables in schema "%" are owned by a superuser and run code of other roles', mail_schema
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = format(E'%s changes these tables as their owner, so this code would run with superuser rights:\n%s\nNothing was changed.',
-                                  what, problem.listing),
+                                  what, vmm_upgrade._list(found)),
                   HINT = 'Give the mail tables to the role vmm connects as (ALTER TABLE ... OWNER TO vmm), or have a superuser take over or drop those functions and triggers, then run the step again.';
     END IF;
 END
