@@ -64,6 +64,11 @@ src/layout.o: src/layouts_data.h src/vmm_upgrade.h
 src/vmm_upgrade.o: src/vmm_upgrade.h
 src/sandbox.o: src/vmm_upgrade.h
 
+# The project's document of the layouts, from the same data (committed; the
+# test suite checks that it is current).
+doc/layouts.md: src/layouts.tsv src/tsv2md.awk
+	awk -f src/tsv2md.awk src/layouts.tsv > $@.tmp && mv $@.tmp $@
+
 src/layouts_data.h: src/layouts.tsv src/tsv2c.awk
 	awk -f src/tsv2c.awk src/layouts.tsv > $@.tmp && mv $@.tmp $@
 

@@ -52,6 +52,14 @@ if ls test/pgtap/*.sql >/dev/null 2>&1; then
 	passed=$((passed + tap_ok)); failed=$((failed + tap_bad))
 fi
 
+# doc/layouts.md is generated from src/layouts.tsv: it must be current.
+echo "== doc/layouts.md"
+if awk -f src/tsv2md.awk src/layouts.tsv | cmp -s - doc/layouts.md; then
+	echo "ok - doc/layouts.md matches src/layouts.tsv"; passed=$((passed + 1))
+else
+	echo "not ok - doc/layouts.md is stale: run make doc/layouts.md"; failed=$((failed + 1))
+fi
+
 # An earlier release's database, updated with this tree (own cluster).
 echo "== release update"
 bash test/release-update.sh 2>&1 | tee test/results/release-update.log

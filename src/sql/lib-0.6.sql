@@ -2,7 +2,7 @@
 -- Part of every install script (common.sql + upgrade.sql + lib-*.sql +
 -- adopt-V.sql), so every version of the extension carries them.
 --
---  * the vmm 0.6.0 defects (SPEC "0.6.0 defects"): detection
+--  * the vmm 0.6.0 defects (README "vmm 0.6.0"): detection
 --    (check_0_6_0_defects) and the fix applied by vmm_upgrade--0.6.0--0.6.sql;
 --  * replace_lookup_functions(): our bodies for the 0.6 lookup functions;
 --  * upgrade_dovecot_layout(): the Dovecot < 1.2 -> >= 1.2 switch within 0.6,
@@ -322,7 +322,7 @@ $fn$;
 
 -- Public API: replace the 0.6 lookup functions of the mail schema (setting
 -- vmm_upgrade.schema, default public) with ours: the same names, arguments,
--- result types and contracts (SPEC "Lookup contracts (0.6)"), our bodies
+-- result types and contracts (README "The lookup functions"), our bodies
 -- (every name qualified, plans cached per session).  Atomic; the layout must
 -- be exactly 0.6 before and after, and the new dovecotpassword() must give an
 -- account with a NULL ssid its domain's services.  Privileges on the old
@@ -376,7 +376,7 @@ $fn$;
 -- The vmm 0.6.0 fixes (vmm_upgrade--0.6.0--0.6.sql)
 -- ---------------------------------------------------------------------------
 
--- Applies the fixes of SPEC "0.6.0 defects" to the exact 0.6 layout in
+-- Applies the fixes of the 0.6.0 defects (README "vmm 0.6.0") to the exact 0.6 layout in
 -- <mail_schema> (the caller checks it): accounts whose tid is the transport
 -- row named 'domain' inherit their domain's transport (tid NULL; the row
 -- itself stays), and the lookup functions are replaced by ours (in both
@@ -468,7 +468,7 @@ $fn$;
 
 -- Public API: switch the 0.6 layout of the mail schema (setting
 -- vmm_upgrade.schema, default public) from the Dovecot < 1.2 variant to the
--- Dovecot >= 1.2 variant (SPEC "Dovecot < 1.2 -> >= 1.2 within 0.6"):
+-- Dovecot >= 1.2 variant (README "The Dovecot 1.1 variant"):
 --   * service_set.managesieve becomes sieve (its unique constraint follows);
 --   * userquota_11 with its trigger and function gives way to userquota with
 --     its own; the quota usage is carried over: per uid, path quota/storage

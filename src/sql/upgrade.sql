@@ -233,7 +233,7 @@ $fn$;
 -- ---------------------------------------------------------------------------
 
 -- Creates in <mail_schema> the composite types and functions through which
--- Postfix and Dovecot read a 0.6 layout (SPEC "Lookup contracts (0.6)"), for
+-- Postfix and Dovecot read a 0.6 layout (README "The lookup functions"), for
 -- the given Dovecot variant ('1.1': the service flag is named managesieve).
 -- None of them may exist yet.  Each function:
 --   * is plpgsql with one or a few RETURN QUERY / EXISTS statements, whose
@@ -711,8 +711,8 @@ $fn$;
 -- ---------------------------------------------------------------------------
 
 -- Transforms the 0.5.2 layout in <mail_schema> into the 0.6 layout of the
--- Dovecot variant target_dovecot ('1.1' or '1.2'), data included (SPEC "The
--- 0.5.2 -> 0.6 transformation").  Expects an exact 0.5.2 layout (the caller
+-- Dovecot variant target_dovecot ('1.1' or '1.2'), data included (README
+-- "What the update does, in order").  Expects an exact 0.5.2 layout (the caller
 -- checks it) and runs inside the caller's transaction: any error undoes all.
 -- Speed: the users table is read and written exactly once (step 9); adding
 -- nullable columns, dropping columns and widening passwd do not rewrite it.
@@ -1210,12 +1210,12 @@ BEGIN
 END
 $fn$;
 
--- Grants SPEC's privilege sets on the 0.6 layout in <mail_schema>; dovecot or
+-- Grants the privilege sets (README "Privileges: what is checked") on the 0.6 layout in <mail_schema>; dovecot or
 -- postfix may be NULL to leave that role alone.  First revokes every table
 -- privilege (and so every column privilege) the roles hold on vmm's tables and
 -- views, and CREATE on the mail schema where they hold it (with it, Postfix
 -- could plant a dovecotpassword(text, text) that Dovecot's query would call
--- instead of vmm's), so the result is exactly SPEC's sets whatever was
+-- instead of vmm's), so the result is exactly those sets whatever was
 -- granted before, and running it twice changes nothing.  A role without
 -- USAGE on the mail schema gets it (the public schema has it for everyone),
 -- without which no grant helps.
@@ -1358,7 +1358,7 @@ $fn$;
 
 -- Public API: grant the Dovecot and Postfix database roles what they need
 -- on the 0.6 layout in the mail schema (GUC vmm_upgrade.schema, default
--- public): SPEC's privilege sets, column-level where SPEC says so, nothing
+-- public): the privilege sets of the README, column-level where it says so, nothing
 -- more; CREATE on the mail schema taken from them.  A NULL role (the
 -- default) means the one named by the setting vmm_upgrade.dovecot_role or
 -- vmm_upgrade.postfix_role (defaults dovecot and postfix), as for the
