@@ -837,6 +837,7 @@ vmm_upgrade_check_layout(PG_FUNCTION_ARGS)
 	char	   *nspname;
 	Oid			nspid;
 	uint8		vbit;
+	uint8		dbit = 0;
 	ActualLayout actual;
 	DeviationList list;
 	int			i;
@@ -850,7 +851,7 @@ vmm_upgrade_check_layout(PG_FUNCTION_ARGS)
 	vbit = parse_version(version);
 
 	if (!PG_ARGISNULL(1))
-		(void) parse_variant(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+		dbit = parse_variant(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 
 	nspid = vmm_resolve_mail_schema(PG_ARGISNULL(2) ? NULL : PG_GETARG_NAME(2),
 									&nspname);
@@ -859,8 +860,7 @@ vmm_upgrade_check_layout(PG_FUNCTION_ARGS)
 
 	actual = read_actual_layout(nspid, nspname);
 	if (!PG_ARGISNULL(1))
-		list = check_one(&actual, vbit,
-						 parse_variant(text_to_cstring(PG_GETARG_TEXT_PP(1))));
+		list = check_one(&actual, vbit, dbit);
 	else
 	{
 		DeviationList l11 = check_one(&actual, vbit, DV_1_1);

@@ -25,7 +25,7 @@
 
 PG_MODULE_MAGIC;
 
-char	   *vmm_mail_schema_guc = NULL;
+static char *vmm_mail_schema_guc = NULL;
 static char *vmm_dovecot_version_guc = NULL;
 static char *vmm_dovecot_role_guc = NULL;
 static char *vmm_postfix_role_guc = NULL;
