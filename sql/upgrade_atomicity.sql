@@ -44,7 +44,7 @@ SET client_min_messages = error;
 SELECT commands AS ddl_commands, failed, unchanged
   FROM t.fail_each('ALTER EXTENSION vmm_upgrade UPDATE', 'public') \gset
 RESET client_min_messages;
-SELECT :ddl_commands > 50 AS many_ddl_commands, :failed = :ddl_commands AS all_failed_as_injected,
+SELECT :ddl_commands AS ddl_commands, :failed = :ddl_commands AS all_failed_as_injected,
        :unchanged = :ddl_commands AS all_unchanged;
 -- Each attempt failed where injected, and left everything as it was.
 SELECT count(*) = :ddl_commands AS every_command_tried,
