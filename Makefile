@@ -8,7 +8,9 @@
 
 EXTENSION = vmm_upgrade
 MODULE_big = vmm_upgrade
-OBJS = src/vmm_upgrade.o src/layout.o src/sandbox.o
+# src/dovecot_version.c is plain C99 without PostgreSQL headers: the
+# vmm-cfg-upgrade helper (src/cfg/cfg.mk) compiles the same file.
+OBJS = src/vmm_upgrade.o src/layout.o src/sandbox.o src/dovecot_version.o
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Werror
 
@@ -39,7 +41,8 @@ clean: cfg-clean
 endif
 
 src/layout.o: src/layouts_data.h src/vmm_upgrade.h
-src/vmm_upgrade.o: src/vmm_upgrade.h
+src/vmm_upgrade.o: src/vmm_upgrade.h src/dovecot_version.h
+src/dovecot_version.o: src/dovecot_version.h
 src/sandbox.o: src/vmm_upgrade.h
 
 src/layouts_data.h: src/layouts.tsv src/tsv2c.awk

@@ -15,6 +15,9 @@ CFG_CC ?= cc
 CFG_CFLAGS ?= -std=c99 -O2 -g -Wall -Wextra -Werror -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wformat=2
 CFG_LDFLAGS ?=
+# src/dovecot_version.c, the one Dovecot version parser, is shared with the
+# extension's module
+CFG_CPPFLAGS = -Isrc
 CFG_PREFIX ?= /usr/local
 CFG_BINDIR ?= $(CFG_PREFIX)/bin
 CFG_MANDIR ?= $(CFG_PREFIX)/share/man/man1
@@ -27,10 +30,11 @@ CFG_FUZZ_FLAGS = -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined \
 
 CFG_SRCDIR = src/cfg
 CFG_LIB_SRCS = $(CFG_SRCDIR)/cfg_util.c $(CFG_SRCDIR)/cfg_vmmcfg.c \
-	$(CFG_SRCDIR)/cfg_query.c $(CFG_SRCDIR)/cfg_diff.c
-CFG_HDRS = $(CFG_SRCDIR)/cfg_upgrade.h
+	$(CFG_SRCDIR)/cfg_query.c $(CFG_SRCDIR)/cfg_diff.c src/dovecot_version.c
+CFG_HDRS = $(CFG_SRCDIR)/cfg_upgrade.h src/dovecot_version.h
 CFG_BIN = $(CFG_SRCDIR)/vmm-cfg-upgrade
 CFG_FUZZ_BIN = $(CFG_SRCDIR)/vmm-cfg-fuzz
+CFG_UNIT_BIN = $(CFG_SRCDIR)/dovecot-version-test
 CFG_FUZZ_WORK = test/cfg/fuzz-work
 
 .PHONY: cfg-all cfg-install cfg-test cfg-clean cfg-fuzz
@@ -38,11 +42,18 @@ CFG_FUZZ_WORK = test/cfg/fuzz-work
 cfg-all: $(CFG_BIN)
 
 $(CFG_BIN): $(CFG_SRCDIR)/vmm-cfg-upgrade.c $(CFG_LIB_SRCS) $(CFG_HDRS)
-	$(CFG_CC) $(CFG_CFLAGS) -o $@ $(CFG_SRCDIR)/vmm-cfg-upgrade.c \
+	$(CFG_CC) $(CFG_CPPFLAGS) $(CFG_CFLAGS) -o $@ $(CFG_SRCDIR)/vmm-cfg-upgrade.c \
 		$(CFG_LIB_SRCS) $(CFG_LDFLAGS)
 
 $(CFG_FUZZ_BIN): $(CFG_SRCDIR)/fuzz.c $(CFG_LIB_SRCS) $(CFG_HDRS)
-	$(CFG_FUZZ_CC) $(CFG_FUZZ_FLAGS) -o $@ $(CFG_SRCDIR)/fuzz.c $(CFG_LIB_SRCS)
+	$(CFG_FUZZ_CC) $(CFG_CPPFLAGS) $(CFG_FUZZ_FLAGS) -o $@ $(CFG_SRCDIR)/fuzz.c \
+		$(CFG_LIB_SRCS)
+
+# unit test of the Dovecot version parser shared with the extension
+$(CFG_UNIT_BIN): test/cfg/dovecot_version_test.c src/dovecot_version.c \
+		src/dovecot_version.h
+	$(CFG_CC) $(CFG_CPPFLAGS) $(CFG_CFLAGS) -o $@ \
+		test/cfg/dovecot_version_test.c src/dovecot_version.c
 
 cfg-install: $(CFG_BIN)
 	$(CFG_INSTALL) -d $(DESTDIR)$(CFG_BINDIR) $(DESTDIR)$(CFG_MANDIR)
@@ -51,13 +62,13 @@ cfg-install: $(CFG_BIN)
 		$(DESTDIR)$(CFG_MANDIR)/vmm-cfg-upgrade.1
 
 # golden files first (fast, clear failures), then the bounded fuzz run
-cfg-test: $(CFG_BIN) $(CFG_FUZZ_BIN)
-	sh test/cfg/run.sh $(CFG_BIN)
+cfg-test: $(CFG_BIN) $(CFG_FUZZ_BIN) $(CFG_UNIT_BIN)
+	sh test/cfg/run.sh $(CFG_BIN) $(CFG_UNIT_BIN)
 	sh test/cfg/fuzz.sh $(CFG_FUZZ_BIN) $(CFG_FUZZ_SECONDS) $(CFG_FUZZ_WORK)
 
 cfg-fuzz: $(CFG_FUZZ_BIN)
 	sh test/cfg/fuzz.sh $(CFG_FUZZ_BIN) $(CFG_FUZZ_SECONDS) $(CFG_FUZZ_WORK)
 
 cfg-clean:
-	rm -f $(CFG_BIN) $(CFG_FUZZ_BIN)
+	rm -f $(CFG_BIN) $(CFG_FUZZ_BIN) $(CFG_UNIT_BIN)
 	rm -rf $(CFG_FUZZ_WORK) test/cfg/results

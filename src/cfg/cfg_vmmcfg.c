@@ -24,6 +24,7 @@
  *-------------------------------------------------------------------------
  */
 #include "cfg_upgrade.h"
+#include "dovecot_version.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -1042,6 +1043,7 @@ set_dovecot_version(Ctx *c, const UpgradeOpts *opts, CfgError *err)
 	long		oi = find_opt(misc, "dovecotvers");
 	long		ni = find_opt(misc, "dovecot_version");
 	StrBuf		v;
+	DovecotVersion dv;
 
 	sb_init(&v);
 	ver[0] = '\0';
@@ -1137,7 +1139,8 @@ set_dovecot_version(Ctx *c, const UpgradeOpts *opts, CfgError *err)
 					  'N');
 
 	/* Dovecot 2 has doveadm instead of dovecotpw */
-	if (atoi(ver) >= 2)
+	dovecot_version_parse(ver, &dv);
+	if (dv.at_least_2)
 	{
 		Section    *bin = find_section(c, "bin");
 		long		bi = find_opt(bin, "dovecotpw");

@@ -26,6 +26,7 @@
 #define _XOPEN_SOURCE 700
 
 #include "cfg_upgrade.h"
+#include "dovecot_version.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -888,6 +889,7 @@ probe_dovecot(void *ctx, char *buf, size_t bufsize, CfgError *err)
 	size_t		got = 0,
 				a,
 				b;
+	DovecotVersion dv;
 
 	if (!find_dovecot(pi->path, sizeof(pi->path)))
 		return 0;
@@ -953,10 +955,9 @@ probe_dovecot(void *ctx, char *buf, size_t bufsize, CfgError *err)
 		return -1;
 	}
 	outbuf[got] = '\0';
-	for (a = 0; a < got && strchr(" \t\r\n", outbuf[a]); a++)
-		;
-	for (b = a; b < got && !strchr(" \t\r\n", outbuf[b]); b++)
-		;
+	dovecot_version_parse(outbuf, &dv);
+	a = (size_t) (dv.word - outbuf);
+	b = a + dv.len;
 	if (!cfg_version_ok(outbuf + a, b - a))
 	{
 		/* a.b.c.d: keep a.b.c if that is a version vmm understands */

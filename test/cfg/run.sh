@@ -1,8 +1,11 @@
 #!/bin/sh
 # test/cfg/run.sh -- golden-file tests of vmm-cfg-upgrade.
 #
-# usage: sh test/cfg/run.sh path/to/vmm-cfg-upgrade
+# usage: sh test/cfg/run.sh path/to/vmm-cfg-upgrade [path/to/dovecot-version-test]
 #        CFG_UPDATE=1 sh test/cfg/run.sh ...   (rewrite the expected files)
+#
+# The optional second program is the unit test of src/dovecot_version.c
+# (test/cfg/dovecot_version_test.c); it runs first, as one test.
 #
 # Each directory test/cfg/cases/NAME holds
 #   in/              the files the tool works on (copied to a scratch dir)
@@ -24,6 +27,7 @@
 set -u
 
 tool=$1
+unit=${2:-}
 case $tool in
 	/*) ;;
 	*) tool=$(pwd)/$tool ;;
@@ -69,6 +73,16 @@ save_tree() {
 		cp -p "$1/$f" "$dest"
 	done
 }
+
+# the Dovecot version parser the helper shares with the extension
+if [ -n "$unit" ]; then
+	if out=$("$unit" 2>&1); then
+		pass "unit: $(printf '%s\n' "$out" | tail -1)"
+	else
+		printf '%s\n' "$out"
+		fail "unit: dovecot_version" "$(printf '%s\n' "$out" | tail -1)"
+	fi
+fi
 
 for dir in "$here"/cases/*/; do
 	name=$(basename "$dir")
