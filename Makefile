@@ -14,20 +14,22 @@ OBJS = src/vmm_upgrade.o src/layout.o src/sandbox.o src/dovecot_version.o
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Werror
 
-# Install scripts are assembled: the extension's own objects, then the
+# Install scripts are assembled: the extension's own objects (with
+# vmm_upgrade._client_queries(), made from src/client_queries.tsv), then the
 # adoption check of one version.  Update scripts are taken as they are.
 ADOPT_SQL = $(wildcard src/sql/adopt-*.sql)
 UPDATE_SQL = $(wildcard src/sql/update-*.sql)
 INSTALL_SCRIPTS = $(patsubst src/sql/adopt-%.sql,vmm_upgrade--%.sql,$(ADOPT_SQL))
 UPDATE_SCRIPTS = $(patsubst src/sql/update-%.sql,vmm_upgrade--%.sql,$(UPDATE_SQL))
-COMMON_SQL = src/sql/common.sql $(wildcard src/sql/upgrade.sql) $(sort $(wildcard src/sql/lib-*.sql))
+COMMON_SQL = src/sql/common.sql src/client_queries.sql $(wildcard src/sql/upgrade.sql) \
+	$(sort $(wildcard src/sql/lib-*.sql))
 DATA_built = $(INSTALL_SCRIPTS) $(UPDATE_SCRIPTS)
 
 # pg_regress: every sql/NAME.sql with its expected/NAME.out, in name order.
 REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --outputdir=test/results
 
-EXTRA_CLEAN = src/layouts_data.h test/results
+EXTRA_CLEAN = src/layouts_data.h src/client_queries.sql test/results
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -47,6 +49,12 @@ src/sandbox.o: src/vmm_upgrade.h
 
 src/layouts_data.h: src/layouts.tsv src/tsv2c.awk
 	awk -f src/tsv2c.awk src/layouts.tsv > $@.tmp && mv $@.tmp $@
+
+# The Postfix and Dovecot queries of vmm 0.6, written once: the update's
+# WARNINGs read them from this function, vmm-cfg-upgrade compiles the same
+# file in (src/cfg/cfg.mk).
+src/client_queries.sql: src/client_queries.tsv src/client_queries.awk
+	awk -v lang=sql -f src/client_queries.awk src/client_queries.tsv > $@.tmp && mv $@.tmp $@
 
 $(INSTALL_SCRIPTS): vmm_upgrade--%.sql: $(COMMON_SQL) src/sql/adopt-%.sql
 	cat $^ > $@.tmp && mv $@.tmp $@

@@ -31,7 +31,8 @@ CFG_FUZZ_FLAGS = -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined \
 CFG_SRCDIR = src/cfg
 CFG_LIB_SRCS = $(CFG_SRCDIR)/cfg_util.c $(CFG_SRCDIR)/cfg_vmmcfg.c \
 	$(CFG_SRCDIR)/cfg_query.c $(CFG_SRCDIR)/cfg_diff.c src/dovecot_version.c
-CFG_HDRS = $(CFG_SRCDIR)/cfg_upgrade.h src/dovecot_version.h
+CFG_HDRS = $(CFG_SRCDIR)/cfg_upgrade.h src/dovecot_version.h \
+	src/client_queries_data.h
 CFG_BIN = $(CFG_SRCDIR)/vmm-cfg-upgrade
 CFG_FUZZ_BIN = $(CFG_SRCDIR)/vmm-cfg-fuzz
 CFG_UNIT_BIN = $(CFG_SRCDIR)/dovecot-version-test
@@ -48,6 +49,12 @@ $(CFG_BIN): $(CFG_SRCDIR)/vmm-cfg-upgrade.c $(CFG_LIB_SRCS) $(CFG_HDRS)
 $(CFG_FUZZ_BIN): $(CFG_SRCDIR)/fuzz.c $(CFG_LIB_SRCS) $(CFG_HDRS)
 	$(CFG_FUZZ_CC) $(CFG_CPPFLAGS) $(CFG_FUZZ_FLAGS) -o $@ $(CFG_SRCDIR)/fuzz.c \
 		$(CFG_LIB_SRCS)
+
+# the Postfix and Dovecot queries, written once in src/client_queries.tsv
+# (the extension's Makefile makes its SQL from the same file)
+src/client_queries_data.h: src/client_queries.tsv src/client_queries.awk
+	awk -v lang=c -f src/client_queries.awk src/client_queries.tsv > $@.tmp && \
+		mv $@.tmp $@
 
 # unit test of the Dovecot version parser shared with the extension
 $(CFG_UNIT_BIN): test/cfg/dovecot_version_test.c src/dovecot_version.c \
@@ -70,5 +77,5 @@ cfg-fuzz: $(CFG_FUZZ_BIN)
 	sh test/cfg/fuzz.sh $(CFG_FUZZ_BIN) $(CFG_FUZZ_SECONDS) $(CFG_FUZZ_WORK)
 
 cfg-clean:
-	rm -f $(CFG_BIN) $(CFG_FUZZ_BIN) $(CFG_UNIT_BIN)
+	rm -f $(CFG_BIN) $(CFG_FUZZ_BIN) $(CFG_UNIT_BIN) src/client_queries_data.h
 	rm -rf $(CFG_FUZZ_WORK) test/cfg/results

@@ -20,8 +20,10 @@
 # configparser; a rewritten one must carry every old value under its new
 # name (check_cfg.py).  A few tests
 # that need special set-up (modes, owners, symlinks, an unwritable
-# directory, vmm.cfg search) follow the golden files, then security.sh
-# (attacks by other users, non-regular files, leftover temporary files).
+# directory, vmm.cfg search) follow the golden files, then
+# client_queries.sh (the queries are those of src/client_queries.tsv, and
+# README.md and the man page list them) and security.sh (attacks by other
+# users, non-regular files, leftover temporary files).
 #
 # Ends with "cfg: N passed, M failed"; exits 1 if anything failed.
 set -u
@@ -327,6 +329,9 @@ if "$tool" --help | grep -q -- '--dry-run' && "$tool" --version | grep -q '^vmm-
 else
 	fail "special: --help, --version" "unexpected output"
 fi
+
+# the queries are those of src/client_queries.tsv, written nowhere else
+. "$here/client_queries.sh"
 
 # attacks by other users, FIFOs and other non-regular files, leftovers
 . "$here/security.sh"
