@@ -65,6 +65,78 @@ static const char *const postfix_kept[] = {
 #define QUERY_CURRENT	1		/* already vmm 0.6's */
 #define QUERY_OLD		2		/* vmm 0.5.2's: to be rewritten */
 
+/* characters around which SQL whitespace carries no meaning */
+static int
+sql_punct(char c)
+{
+	return c == '=' || c == ',' || c == '(' || c == ')' || c == '|' ||
+		c == ';';
+}
+
+/*
+ * Reduce an SQL query to a canonical form so that we recognise vmm's
+ * stock queries however an admin spaced or capitalised them: keywords
+ * and unquoted names are lower-cased, whitespace runs become one space
+ * and vanish next to = , ( ) || ;, a trailing semicolon is dropped.
+ * Quoted strings, quoted identifiers and %-variables (Dovecot's %Ln is
+ * not %ln) are copied exactly.  Anything else stays significant, so an
+ * unusual query simply does not match and is left alone.
+ */
+static void
+sql_normalize(const char *s, size_t n, StrBuf *out)
+{
+	size_t		i = 0;
+	int			pending_space = 0;
+
+	out->len = 0;
+	sb_append(out, "", 0);
+	while (i < n)
+	{
+		char		c = s[i];
+
+		if (isspace((unsigned char) c))
+		{
+			pending_space = 1;
+			i++;
+			continue;
+		}
+		if (pending_space && out->len > 0 && !sql_punct(c) &&
+			!sql_punct(out->data[out->len - 1]))
+			sb_append(out, " ", 1);
+		pending_space = 0;
+		if (c == '\'' || c == '"')
+		{
+			size_t		j = i + 1;
+
+			while (j < n && s[j] != c)
+				j++;
+			if (j < n)
+				j++;
+			sb_append(out, s + i, j - i);
+			i = j;
+		}
+		else if (c == '%')
+		{
+			size_t		j = i + 1;
+
+			while (j < n && isalnum((unsigned char) s[j]))
+				j++;
+			sb_append(out, s + i, j - i);
+			i = j;
+		}
+		else
+		{
+			char		lc = (char) tolower((unsigned char) c);
+
+			sb_append(out, &lc, 1);
+			i++;
+		}
+	}
+	while (out->len > 0 && (out->data[out->len - 1] == ';' ||
+							out->data[out->len - 1] == ' '))
+		out->data[--out->len] = '\0';
+}
+
 /* a logical setting: its first physical line and its continuation lines */
 typedef struct Setting
 {

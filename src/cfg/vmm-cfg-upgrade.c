@@ -28,6 +28,7 @@
 #include "cfg_upgrade.h"
 #include "dovecot_version.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -132,6 +133,71 @@ usage_error(const char *msg, const char *arg)
 }
 
 /*
+ * Parse a run of decimal digits no larger than 255 (vmm 0.6 packs each
+ * version part into one byte and rejects larger ones).  Returns the
+ * number of bytes consumed, 0 when there is no valid number.
+ */
+static size_t
+small_number(const char *s, size_t n)
+{
+	size_t		i = 0;
+	unsigned	val = 0;
+
+	while (i < n && isdigit((unsigned char) s[i]))
+	{
+		val = val * 10 + (unsigned) (s[i] - '0');
+		if (val > 255 || i >= 3)
+			return 0;
+		i++;
+	}
+	return i;
+}
+
+/*
+ * Does v look like a Dovecot version vmm 0.6 accepts: MAJOR.MINOR.PATCH
+ * or MAJOR.MINOR.(alpha|beta|rc)N, each number at most 255?  vmm 0.6
+ * refuses to start with anything else in misc.dovecot_version, so we
+ * never write anything else there.  This is vmm's rule for what it
+ * stores, on top of the reading of "dovecot --version" that the helper
+ * shares with the extension (src/dovecot_version.c).
+ */
+static int
+vmm_version_ok(const char *v, size_t n)
+{
+	size_t		pos = 0,
+				k;
+	int			part;
+
+	for (part = 0; part < 2; part++)
+	{
+		k = small_number(v + pos, n - pos);
+		if (k == 0 || pos + k >= n || v[pos + k] != '.')
+			return 0;
+		pos += k + 1;
+	}
+	{
+		const char *rest = v + pos;
+		size_t		restlen = n - pos;
+
+		if (restlen > 0 && isdigit((unsigned char) rest[0]))
+		{
+			k = small_number(rest, restlen);
+			return k > 0 && k == restlen;
+		}
+		if (restlen > 5 && strncmp(rest, "alpha", 5) == 0)
+			pos += 5;
+		else if (restlen > 4 && strncmp(rest, "beta", 4) == 0)
+			pos += 4;
+		else if (restlen > 2 && strncmp(rest, "rc", 2) == 0)
+			pos += 2;
+		else
+			return 0;
+	}
+	k = small_number(v + pos, n - pos);
+	return k > 0 && pos + k == n;
+}
+
+/*
  * Match a long option with its argument, as "--name VALUE" or
  * "--name=VALUE".  Returns 1 and sets *val when argv[*i] is that option.
  */
@@ -225,7 +291,7 @@ parse_args(int argc, char **argv, Options *o)
 			usage_error("unknown option", a);
 	}
 	if (o->dovecot_version &&
-		!cfg_version_ok(o->dovecot_version, strlen(o->dovecot_version)))
+		!vmm_version_ok(o->dovecot_version, strlen(o->dovecot_version)))
 		usage_error("not a Dovecot version vmm 0.6 understands (like 1.2.11, 2.0.21, 2.1.rc3)",
 					o->dovecot_version);
 	if (o->doveadm && o->doveadm[0] != '/')
@@ -958,7 +1024,7 @@ probe_dovecot(void *ctx, char *buf, size_t bufsize, CfgError *err)
 	dovecot_version_parse(outbuf, &dv);
 	a = (size_t) (dv.word - outbuf);
 	b = a + dv.len;
-	if (!cfg_version_ok(outbuf + a, b - a))
+	if (!vmm_version_ok(outbuf + a, b - a))
 	{
 		/* a.b.c.d: keep a.b.c if that is a version vmm understands */
 		const char *dot = NULL;
@@ -968,7 +1034,7 @@ probe_dovecot(void *ctx, char *buf, size_t bufsize, CfgError *err)
 		for (k = a; k < b; k++)
 			if (outbuf[k] == '.' && ++dots == 3)
 				dot = outbuf + k;
-		if (dot == NULL || !cfg_version_ok(outbuf + a, (size_t) (dot - outbuf) - a))
+		if (dot == NULL || !vmm_version_ok(outbuf + a, (size_t) (dot - outbuf) - a))
 		{
 			cfg_set_error(err, CFG_EXIT_ERROR, pi->path, 0,
 						  "\"dovecot --version\" printed \"%.*s\", not a version vmm 0.6 understands; give --dovecot-version",

@@ -1,11 +1,12 @@
 #!/bin/sh
 # test/cfg/run.sh -- golden-file tests of vmm-cfg-upgrade.
 #
-# usage: sh test/cfg/run.sh path/to/vmm-cfg-upgrade [path/to/dovecot-version-test]
+# usage: sh test/cfg/run.sh path/to/vmm-cfg-upgrade [UNIT-TEST-PROGRAM...]
 #        CFG_UPDATE=1 sh test/cfg/run.sh ...   (rewrite the expected files)
 #
-# The optional second program is the unit test of src/dovecot_version.c
-# (test/cfg/dovecot_version_test.c); it runs first, as one test.
+# The unit test programs (test/cfg/dovecot_version_test.c for
+# src/dovecot_version.c, test/cfg/ini_test.c for the INI model, as built
+# by src/cfg/cfg.mk) run first, each as one test.
 #
 # Each directory test/cfg/cases/NAME holds
 #   in/              the files the tool works on (copied to a scratch dir)
@@ -29,7 +30,7 @@
 set -u
 
 tool=$1
-unit=${2:-}
+shift
 case $tool in
 	/*) ;;
 	*) tool=$(pwd)/$tool ;;
@@ -76,15 +77,16 @@ save_tree() {
 	done
 }
 
-# the Dovecot version parser the helper shares with the extension
-if [ -n "$unit" ]; then
+# unit tests: the Dovecot version parser the helper shares with the
+# extension, the INI model without vmm's rules
+for unit in "$@"; do
 	if out=$("$unit" 2>&1); then
 		pass "unit: $(printf '%s\n' "$out" | tail -1)"
 	else
 		printf '%s\n' "$out"
-		fail "unit: dovecot_version" "$(printf '%s\n' "$out" | tail -1)"
+		fail "unit: $(basename "$unit")" "$(printf '%s\n' "$out" | tail -1)"
 	fi
-fi
+done
 
 for dir in "$here"/cases/*/; do
 	name=$(basename "$dir")
