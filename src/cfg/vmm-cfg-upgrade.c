@@ -579,6 +579,32 @@ follow_link(int dirfd, const char *dir, const char *name,
 }
 
 /*
+ * One step of walk() into a directory, down (name in dfd, which must still
+ * be what st says) or up ("..", st NULL): it becomes the current one,
+ * *cur and *curdir, whose path dpath it takes over.  Returns 0, or -1 with
+ * err set and the walk's current directory unchanged.
+ */
+static int
+step_into(int *cur, char **curdir, int dfd, const char *name,
+		  const struct stat *st, char *dpath, const char *shown,
+		  CfgError *err)
+{
+	int			fd = open_dir_at(dfd, name, st);
+
+	if (fd < 0)
+	{
+		open_dir_error(err, shown, dpath, fd);
+		free(dpath);
+		return -1;
+	}
+	close(*cur);
+	*cur = fd;
+	free(*curdir);
+	*curdir = dpath;
+	return 0;
+}
+
+/*
  * Resolve path one component at a time, the kernel's way but with our
  * own rule for symbolic links (link_allowed), holding each directory
  * open (O_DIRECTORY | O_NOFOLLOW) and looking the next name up in it.
@@ -630,8 +656,7 @@ walk(int basefd, const char *basedir, const char *path, const char *shown,
 	for (;;)
 	{
 		const char *end;
-		char	   *comp,
-				   *sub;
+		char	   *comp;
 		int			last,
 					want_dir;
 		struct stat st;
@@ -664,24 +689,12 @@ walk(int basefd, const char *basedir, const char *path, const char *shown,
 		last = (*end == '\0');
 		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
 		{
-			if (strcmp(comp, "..") == 0)
-			{
-				int			up = open_dir_at(cur, "..", NULL);
-
-				sub = parent_path(curdir);
-				if (up < 0)
-				{
-					open_dir_error(err, shown, sub, up);
-					free(sub);
-					free(comp);
-					break;
-				}
-				close(cur);
-				cur = up;
-				free(curdir);
-				curdir = sub;
-			}
+			rc = strcmp(comp, "..") == 0 ?
+				step_into(&cur, &curdir, cur, "..", NULL, parent_path(curdir),
+						  shown, err) : 0;
 			free(comp);
+			if (rc != 0)
+				break;
 			continue;
 		}
 		if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -727,24 +740,13 @@ walk(int basefd, const char *basedir, const char *path, const char *shown,
 			return 0;
 		}
 		/* go on inside the directory this component named */
-		{
-			int			dfd = next.dirfd >= 0 ? next.dirfd : cur;
-			char	   *dpath = next.dir ? loc_path(&next)
-				: path_join(curdir, next.name);
-
-			rc = open_dir_at(dfd, next.name, &next.st);
-			loc_free(&next);
-			if (rc < 0)
-			{
-				open_dir_error(err, shown, dpath, rc);
-				free(dpath);
-				break;
-			}
-			close(cur);
-			cur = rc;
-			free(curdir);
-			curdir = dpath;
-		}
+		rc = step_into(&cur, &curdir, next.dirfd >= 0 ? next.dirfd : cur,
+					   next.name, &next.st,
+					   next.dir ? loc_path(&next) : path_join(curdir, next.name),
+					   shown, err);
+		loc_free(&next);
+		if (rc != 0)
+			break;
 	}
 	close(cur);
 	free(curdir);
@@ -755,18 +757,23 @@ walk(int basefd, const char *basedir, const char *path, const char *shown,
 static const char *
 file_type(mode_t mode)
 {
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISLNK(mode))
-		return "a symbolic link";
+	static const struct
+	{
+		mode_t		fmt;
+		const char *what;
+	}			types[] = {
+		{S_IFDIR, "a directory"},
+		{S_IFIFO, "a FIFO"},
+		{S_IFCHR, "a character device"},
+		{S_IFBLK, "a block device"},
+		{S_IFSOCK, "a socket"},
+		{S_IFLNK, "a symbolic link"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if ((mode & S_IFMT) == types[i].fmt)
+			return types[i].what;
 	return "of an unknown type";
 }
 
