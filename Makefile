@@ -8,7 +8,9 @@
 
 EXTENSION = vmm_upgrade
 MODULE_big = vmm_upgrade
-OBJS = src/vmm_upgrade.o src/layout.o src/sandbox.o
+# src/dovecot_version.c is plain C99 without PostgreSQL headers: the
+# vmm-cfg-upgrade helper (src/cfg/cfg.mk) compiles the same file.
+OBJS = src/vmm_upgrade.o src/layout.o src/sandbox.o src/dovecot_version.o
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Werror
 
@@ -36,7 +38,9 @@ STEP_SCRIPTS = $(foreach s,$(STEPS),vmm_upgrade--$(s).sql \
 	vmm_upgrade--$(call step_from,$(s))+$(RELEASE)--$(call step_to,$(s))+$(RELEASE).sql)
 REFRESH_SCRIPTS = $(foreach l,$(LAYOUTS),vmm_upgrade--$(l)--$(l)+$(RELEASE).sql \
 	$(foreach r,$(PAST_RELEASES),vmm_upgrade--$(l)+$(r)--$(l)+$(RELEASE).sql))
-SCRIPT_SOURCES = $(wildcard src/sql/*.sql) src/sql/assemble.sh VERSION RELEASES
+# (src/client_queries.sql, the library's vmm_upgrade._client_queries(), is
+# made from src/client_queries.tsv.)
+SCRIPT_SOURCES = $(wildcard src/sql/*.sql) src/client_queries.sql src/sql/assemble.sh VERSION RELEASES
 DATA_built = $(INSTALL_SCRIPTS) $(STEP_SCRIPTS) $(REFRESH_SCRIPTS)
 
 # pg_regress: every sql/NAME.sql with its expected/NAME.out, in name order.
@@ -47,7 +51,7 @@ REGRESS_OPTS = --inputdir=. --outputdir=test/results
 ISOLATION = $(sort $(basename $(notdir $(wildcard specs/*.spec))))
 ISOLATION_OPTS = --inputdir=. --outputdir=test/results/isolation
 
-EXTRA_CLEAN = src/layouts_data.h test/results
+EXTRA_CLEAN = src/layouts_data.h src/client_queries.sql test/results
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -61,7 +65,8 @@ clean: cfg-clean
 endif
 
 src/layout.o: src/layouts_data.h src/vmm_upgrade.h
-src/vmm_upgrade.o: src/vmm_upgrade.h
+src/vmm_upgrade.o: src/vmm_upgrade.h src/dovecot_version.h
+src/dovecot_version.o: src/dovecot_version.h
 src/sandbox.o: src/vmm_upgrade.h
 
 # The project's document of the layouts, from the same data (committed; the
@@ -71,6 +76,12 @@ doc/layouts.md: src/layouts.tsv src/tsv2md.awk
 
 src/layouts_data.h: src/layouts.tsv src/tsv2c.awk
 	awk -f src/tsv2c.awk src/layouts.tsv > $@.tmp && mv $@.tmp $@
+
+# The Postfix and Dovecot queries of vmm 0.6, written once: the update's
+# WARNINGs read them from this function, vmm-cfg-upgrade compiles the same
+# file in (src/cfg/cfg.mk).
+src/client_queries.sql: src/client_queries.tsv src/client_queries.awk
+	awk -v lang=sql -f src/client_queries.awk src/client_queries.tsv > $@.tmp && mv $@.tmp $@
 
 $(DATA_built): %.sql: $(SCRIPT_SOURCES)
 	sh src/sql/assemble.sh $@ $(RELEASE) > $@.tmp && mv $@.tmp $@
