@@ -223,7 +223,7 @@ def main():
                 bad += 1
                 print('doveadm user %s: %s, bulk client said %s' % (key, r.stdout.strip() or r.stderr.strip(), b))
         print('%s doveadm auth test and doveadm user agree with the bulk client (%d logins, %d disagreements)'
-              % ('ok   ' if bad == 0 else 'FAIL', checked, bad))
+              % ('ok  ' if bad == 0 and checked > 0 else 'FAIL', checked, bad))
 
 
 if __name__ == '__main__':
