@@ -56,9 +56,18 @@ def tab_unescape(s):
 
 class Conn:
     def __init__(self, path, hello, until):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(TIMEOUT)
-        self.sock.connect(path)
+        # a Dovecot that just started may not listen yet: retry for 10 s
+        for attempt in range(100):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(TIMEOUT)
+            try:
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if attempt == 99:
+                    raise
+                time.sleep(0.1)
         self.buf = b''
         self.sock.sendall(hello)
         while True:

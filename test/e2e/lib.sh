@@ -133,7 +133,6 @@ e2e_write_dovecot_052() {
 # its auth sockets answer.
 e2e_dovecot_start() {
 	local dir=$1 i
-	rm -f "$dir/run/master.pid"
 	dovecot -c "$dir/dovecot.conf" || return 1
 	echo "$dir" >> "$E2E_WORK/started-dovecot"
 	for i in $(seq 1 200); do

@@ -217,6 +217,13 @@ standby_start() {
 	done
 	return 1
 }
+standby_stop() {
+	[ -n "$standby_data" ] || return 0
+	as_owner "$bindir/pg_ctl" -D "$standby_data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+		as_owner "$bindir/pg_ctl" -D "$standby_data" -m immediate -w -t 30 stop >/dev/null 2>&1
+	standby_data=""
+	sport=""
+}
 standby_psql() { PGHOST=127.0.0.1 PGPORT=$sport psql -XAtq "$@"; }
 # wait_replay DB LSN: wait (at most 60 s) until the standby replayed LSN
 wait_replay() {
@@ -226,6 +233,45 @@ wait_replay() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# listeners LABEL DOVECOT_DIR: what the throwaway Dovecot and the standby
+# listen on: no TCP port for Dovecot, 127.0.0.1 only for the standby, unix
+# sockets only below the work directory (ss from iproute2; skipped without)
+listeners() {
+	local label=$1 dir=$2 pids p bad="" inet unix
+	command -v ss >/dev/null 2>&1 || { echo "$label: ss not installed, listeners not checked"; return 0; }
+	e2e_dovecot_start "$dir" || { fail "$label: Dovecot did not start"; return 1; }
+	pids=$(cat "$dir/run/master.pid")
+	pids="$pids $(ps -o pid= --ppid "$pids" | tr -s ' \n' ' ')"
+	inet=0
+	unix=0
+	while read -r line; do
+		for p in $pids; do
+			case $line in
+			*"pid=$p,"*)
+				case $line in
+				u_*) unix=$((unix + 1)); [[ $line == *" $E2E_WORK/"* ]] || bad="$bad${bad:+; }$line" ;;
+				*) inet=$((inet + 1)); bad="$bad${bad:+; }$line" ;;
+				esac
+				break ;;
+			esac
+		done
+	done < <(ss -Hlnp -A inet,unix 2>/dev/null)
+	e2e_dovecot_stop "$dir"
+	if [ -n "$sport" ]; then
+		while read -r line; do
+			case $line in
+			*" 127.0.0.1:$sport "*) ;;
+			*) bad="$bad${bad:+; }standby: $line" ;;
+			esac
+		done < <(ss -Hltn "sport = :$sport" 2>/dev/null)
+	fi
+	if [ -z "$bad" ] && [ "$unix" -gt 0 ]; then
+		ok "$label: Dovecot listens on $unix unix sockets below the work directory and no TCP port$([ -n "$sport" ] && echo "; the standby on 127.0.0.1:$sport only")"
+	else
+		fail "$label: listeners: ${bad:-no unix socket found}"
+	fi
 }
 
 # ---------------------------------------------------------------------------
@@ -391,6 +437,8 @@ scenario_052() {
 			fail "$L: vmm-cfg-upgrade on the poll's config"
 	fi
 
+	listeners "$L" "$S/primary/dovecot"
+
 	# A: before the upgrade
 	for s in $targets; do
 		answers "$L $s A" "$S/$s" "$S/probes.tsv" "$S/$s.A" "$svcs" "$([ "$s" = primary ] && echo 8 || echo 0)"
@@ -447,6 +495,7 @@ scenario_052() {
 	if [ "$variant" = 1.2 ]; then
 		features "$L" "$S" "$db" "$svcs" "$targets"
 	fi
+	[ "$standby" = yes ] && standby_stop
 	echo "$L: $(elapsed "$t0")"
 }
 
