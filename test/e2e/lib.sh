@@ -129,10 +129,11 @@ e2e_write_dovecot_052() {
 	fi
 }
 
-# e2e_dovecot_start DIR: start the instance and wait (at most 20 s) until
-# its auth sockets answer.
+# e2e_dovecot_start DIR: start the instance (after the previous one in DIR
+# is gone) and wait (at most 20 s) until its auth sockets answer.
 e2e_dovecot_start() {
 	local dir=$1 i
+	e2e_dovecot_wait "$dir"
 	dovecot -c "$dir/dovecot.conf" || return 1
 	echo "$dir" >> "$E2E_WORK/started-dovecot"
 	for i in $(seq 1 200); do
@@ -145,12 +146,25 @@ e2e_dovecot_start() {
 	return 1
 }
 
-# e2e_dovecot_stop DIR: stop the instance (at most 10 s, then SIGKILL).
+# e2e_dovecot_stop DIR [nowait]: stop the instance; wait (at most 10 s,
+# then SIGKILL) until it is gone, unless nowait (a Dovecot master takes a
+# few seconds to shut down: the next e2e_dovecot_start in DIR, or
+# e2e_dovecot_wait, waits for it)
 e2e_dovecot_stop() {
+	local dir=$1 pid
+	[ -s "$dir/run/master.pid" ] || return 0
+	pid=$(cat "$dir/run/master.pid")
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill "$pid" 2>/dev/null
+	[ "${2:-}" = nowait ] || e2e_dovecot_wait "$dir"
+}
+
+# e2e_dovecot_wait DIR: wait until the instance in DIR is gone (at most
+# 10 s after it was told to stop, then SIGKILL)
+e2e_dovecot_wait() {
 	local dir=$1 pid i
 	[ -s "$dir/run/master.pid" ] || return 0
 	pid=$(cat "$dir/run/master.pid")
-	doveadm -c "$dir/dovecot.conf" stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null
 	for i in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || { rm -f "$dir/run/master.pid"; return 0; }
 		sleep 0.1

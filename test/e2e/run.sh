@@ -113,8 +113,11 @@ trap 'echo "e2e: interrupted"; exit 130' INT TERM HUP
 # ---------------------------------------------------------------------------
 bindir=$(pg_config --bindir)
 export PATH="$bindir:$PATH"
+# Debian's python3 (test/deps.sh) starts faster than a shim on PATH
+python=${PYTHON:-python3}
+[ -z "${PYTHON:-}" ] && [ -x /usr/bin/python3 ] && python=/usr/bin/python3
 missing=""
-for t in postmap doveadm dovecot python3 psql "$bindir/pg_basebackup" "$bindir/pg_ctl"; do
+for t in postmap doveadm dovecot "$python" psql "$bindir/pg_basebackup" "$bindir/pg_ctl"; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 cfgtool=$repo/src/cfg/vmm-cfg-upgrade
@@ -178,7 +181,7 @@ standby_start() {
 	mkdir -p "$sdir"
 	[ "$(id -u)" -eq 0 ] && chown "$owner" "$sdir"
 	chmod 700 "$sdir"
-	sport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	sport=$($python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	standby_data=$sdir/data
 	as_owner env PGHOST=127.0.0.1 "$bindir/pg_basebackup" -D "$standby_data" -R -X stream -c fast -w >"$sdir/basebackup.log" 2>&1 ||
 		{ cat "$sdir/basebackup.log"; return 1; }
@@ -278,31 +281,49 @@ listeners() {
 # answers: every lookup of one config set (postfix/, dovecot/ below DIR)
 # ---------------------------------------------------------------------------
 # answers LABEL DIR PROBES OUT SERVICES [SAMPLE]: Postfix maps and Dovecot,
-# for the keys of PROBES, into OUT; SAMPLE logins also through doveadm
+# for the keys of PROBES, into OUT; SAMPLE logins also through doveadm.
+# Prints its check lines (the caller counts them: it may run in the
+# background, several at once).
 answers() {
 	local label=$1 dir=$2 probes=$3 out=$4 svcs=$5 sample=${6:-0} t0
 	t0=$(now_ms)
 	cut -f1 "$probes" > "$out.keys"
 	if ! e2e_postmap_all "$dir/postfix" "$out.keys" "$out.pf"; then
-		fail "$label: postmap failed"
+		echo "FAIL $label: postmap failed"
 		sed 's/^/        /' "$out.pf.err" | head -8
 	fi
 	: > "$out.dc"
 	if e2e_dovecot_start "$dir/dovecot"; then
-		python3 test/e2e/authprobe.py "$dir/dovecot/dovecot.conf" "$probes" "$out.dc" "$svcs" "$sample" \
+		$python test/e2e/authprobe.py "$dir/dovecot/dovecot.conf" "$probes" "$out.dc" "$svcs" "$sample" \
 			> "$out.ap" 2>&1 || echo "FAIL $label: authprobe.py failed" >> "$out.ap"
-		counted "$out.ap"
-		e2e_dovecot_stop "$dir/dovecot"
+		cat "$out.ap"
+		e2e_dovecot_stop "$dir/dovecot" nowait
 	else
-		fail "$label: Dovecot did not start"
+		echo "FAIL $label: Dovecot did not start"
 	fi
 	cat "$out.pf" "$out.dc" > "$out"
 	echo "$label: $(cut -f1 "$out.keys" | wc -l) keys, $(wc -l < "$out") answers in $(( $(now_ms) - t0 )) ms"
 }
 
+# answers_all LABEL S PROBES PHASE SERVICES TARGETS: answers for each
+# target (S/TARGET, into S/TARGET.PHASE) at the same time; the primary also
+# through doveadm
+answers_all() {
+	local label=$1 S=$2 probes=$3 phase=$4 svcs=$5 targets=$6 t
+	for t in $targets; do
+		answers "$label $t $phase" "$S/$t" "$probes" "$S/$t.$phase" "$svcs" \
+			"$([ "$t" = primary ] && [ "$phase" != F ] && echo 8 || echo 0)" > "$S/$t.$phase.log" 2>&1 &
+		echo $! >> "$E2E_WORK/pids"
+	done
+	wait
+	for t in $targets; do
+		counted "$S/$t.$phase.log"
+	done
+}
+
 # compare: compare.py with its check lines counted
 compare() {
-	python3 test/e2e/compare.py "$@" > "$E2E_WORK/compare.out" 2>&1 ||
+	$python test/e2e/compare.py "$@" > "$E2E_WORK/compare.out" 2>&1 ||
 		grep -q '^FAIL' "$E2E_WORK/compare.out" || echo "FAIL $1: compare.py failed" >> "$E2E_WORK/compare.out"
 	counted "$E2E_WORK/compare.out"
 }
@@ -440,9 +461,7 @@ scenario_052() {
 	listeners "$L" "$S/primary/dovecot"
 
 	# A: before the upgrade
-	for s in $targets; do
-		answers "$L $s A" "$S/$s" "$S/probes.tsv" "$S/$s.A" "$svcs" "$([ "$s" = primary ] && echo 8 || echo 0)"
-	done
+	answers_all "$L" "$S" "$S/probes.tsv" A "$svcs" "$targets"
 	compare "$L primary" "$S/probes.tsv" "$S/primary.A" --expect-views
 	if [ "$standby" = yes ]; then
 		compare "$L standby" "$S/probes.tsv" "$S/primary.A" "$S/standby.A"
@@ -485,8 +504,8 @@ scenario_052() {
 	esac
 
 	# B: after
+	answers_all "$L" "$S" "$S/probes.tsv" B "$svcs" "$targets"
 	for s in $targets; do
-		answers "$L $s B" "$S/$s" "$S/probes.tsv" "$S/$s.B" "$svcs" "$([ "$s" = primary ] && echo 8 || echo 0)"
 		compare "$L $s" "$S/probes.tsv" "$S/primary.A" "$S/$s.B" --rules
 	done
 	[ "$standby" = yes ] && compare "$L standby=primary" "$S/probes.tsv" "$S/primary.B" "$S/standby.B"
@@ -515,11 +534,11 @@ features() {
 	if [[ $targets == *standby* ]]; then
 		wait_replay "$db" "$(psql -XAt -c 'SELECT pg_current_wal_lsn()')" || fail "$L: standby did not replay the 0.6 data"
 	fi
+	answers_all "$L" "$S" "$S/fprobes.tsv" F "$svcs" "$targets"
 	for s in $targets; do
-		answers "$L $s 0.6 data" "$S/$s" "$S/fprobes.tsv" "$S/$s.F" "$svcs"
 		if e2e_dovecot_start "$S/$s/quota/dovecot"; then
-			python3 test/e2e/authprobe.py "$S/$s/quota/dovecot/dovecot.conf" "$S/fprobes.tsv" "$S/$s.Q" "$svcs" > /dev/null 2>&1
-			e2e_dovecot_stop "$S/$s/quota/dovecot"
+			$python test/e2e/authprobe.py "$S/$s/quota/dovecot/dovecot.conf" "$S/fprobes.tsv" "$S/$s.Q" "$svcs" > /dev/null 2>&1
+			e2e_dovecot_stop "$S/$s/quota/dovecot" nowait
 			sed -n 's/^dovecot:userdb\t/dovecot:quota:userdb\t/p' "$S/$s.Q" >> "$S/$s.F"
 		else
 			fail "$L $s: the quota Dovecot did not start"
@@ -537,7 +556,7 @@ upgrade_with_standby() {
 	expect=$(awk -F'\t' -v k="$key" '$1 == "postfix:mailbox" && $2 == k {print $3}' "$S/primary.A")
 	: > "$S/poll.stop.wait"
 	rm -f "$S/poll.stop"
-	(PGHOST=127.0.0.1 PGPORT=$sport PGDATABASE=$db exec python3 test/e2e/poll.py run "$S/poll.log" "$S/poll.stop" \
+	(PGHOST=127.0.0.1 PGPORT=$sport PGDATABASE=$db exec $python test/e2e/poll.py run "$S/poll.log" "$S/poll.stop" \
 		"$S/poll-old" "$S/poll-new" "$key" 3000 $((E2E_HOLD + 90))) &
 	pid_poll=$!
 	echo "$pid_poll" >> "$E2E_WORK/pids"
@@ -584,7 +603,7 @@ upgrade_with_standby() {
 	done
 	kill "$pid_reader" 2>/dev/null
 	wait "$pid_reader" 2>/dev/null
-	python3 test/e2e/poll.py analyse "$S/poll.log" "$expect" "$lookups" "$t_begin" "$t_replayed" > "$S/poll.out" 2>&1
+	$python test/e2e/poll.py analyse "$S/poll.log" "$expect" "$lookups" "$t_begin" "$t_replayed" > "$S/poll.out" 2>&1
 	counted "$S/poll.out"
 	# the long reader: cancelled by the conflict with recovery
 	if grep -q 'conflict with recovery' "$S/reader.log"; then
@@ -633,7 +652,9 @@ scenario_switch() {
 	"$cfgtool" --no-vmm-cfg --quota --no-backup --postfix-dir "$S/db/postfix" \
 		--dovecot-sql "$S/db/dovecot/dovecot-sql.conf.ext" > "$S/cfg.out" 2>&1 ||
 		{ fail "$L: vmm-cfg-upgrade"; cat "$S/cfg.out"; }
-	answers "$L A (Dovecot 1.1 variant, service managesieve)" "$S/db" "$S/probes.tsv" "$S/A" "smtp pop3 imap managesieve" 8
+	answers "$L A (Dovecot 1.1 variant, service managesieve)" "$S/db" "$S/probes.tsv" "$S/A" "smtp pop3 imap managesieve" 8 \
+		> "$S/A.log" 2>&1
+	counted "$S/A.log"
 	if psql -Xq -d "$db" -v ON_ERROR_STOP=1 -c 'SELECT vmm_upgrade.upgrade_dovecot_layout()' > "$S/switch.log" 2>&1; then
 		ok "$L: upgrade_dovecot_layout()"
 	else
@@ -642,7 +663,9 @@ scenario_switch() {
 	fi
 	s=$(psql -XAt -d "$db" -c "SELECT version || '/' || dovecot FROM vmm_upgrade.detect_layout()")
 	[ "$s" = 0.6/1.2 ] && ok "$L: detect_layout says 0.6, Dovecot 1.2" || fail "$L: after the switch detect_layout says $s"
-	answers "$L B (Dovecot >= 1.2 variant, service sieve)" "$S/db" "$S/probes.tsv" "$S/B" "smtp pop3 imap sieve" 8
+	answers "$L B (Dovecot >= 1.2 variant, service sieve)" "$S/db" "$S/probes.tsv" "$S/B" "smtp pop3 imap sieve" 8 \
+		> "$S/B.log" 2>&1
+	counted "$S/B.log"
 	compare "$L" "$S/probes.tsv" "$S/A" "$S/B" --rename managesieve=sieve
 	echo "$L: $(elapsed "$t0")"
 }
