@@ -550,7 +550,7 @@ features() {
 # upgrade_with_standby LABEL S DB LOOKUPS: the upgrade on the primary while
 # the standby's clients are watched
 upgrade_with_standby() {
-	local L=$1 S=$2 db=$3 lookups=$4 key expect t_begin t_commit t_replayed lsn pid_poll pid_reader rc i
+	local L=$1 S=$2 db=$3 lookups=$4 key expect t_begin t_commit t_replayed lsn lsn0 pid_poll pid_reader rc i
 	# the key the poll looks up: an account, and its maildir
 	key=$(awk -F'\t' '$2 == "account" && $1 ~ /^[a-z]/ {print $1; exit}' "$S/probes.tsv")
 	expect=$(awk -F'\t' -v k="$key" '$1 == "postfix:mailbox" && $2 == k {print $3}' "$S/primary.A")
@@ -566,6 +566,7 @@ upgrade_with_standby() {
 	pid_reader=$!
 	echo "$pid_reader" >> "$E2E_WORK/pids"
 	sleep 1
+	lsn0=$(psql -XAt -c 'SELECT pg_current_wal_lsn()')
 	t_begin=$(now_ms)
 	psql -Xq -d "$db" -v ON_ERROR_STOP=1 > "$S/upgrade.log" 2>&1 <<-SQL
 	BEGIN;
@@ -578,7 +579,7 @@ upgrade_with_standby() {
 	t_commit=$(now_ms)
 	lsn=$(psql -XAt -c 'SELECT pg_current_wal_lsn()')
 	if [ $rc -eq 0 ]; then
-		ok "$L: ALTER EXTENSION vmm_upgrade UPDATE on the primary ($(( t_commit - t_begin )) ms, held open ${E2E_HOLD} s)"
+		ok "$L: ALTER EXTENSION vmm_upgrade UPDATE on the primary ($(( t_commit - t_begin )) ms, held open ${E2E_HOLD} s; $(psql -XAt -c "SELECT pg_size_pretty(pg_wal_lsn_diff('$lsn', '$lsn0'))") of WAL)"
 	else
 		fail "$L: ALTER EXTENSION vmm_upgrade UPDATE"
 		cat "$S/upgrade.log"
