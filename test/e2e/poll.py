@@ -12,12 +12,14 @@ usage:
       (the lookups with the real Postfix client, postmap -q).  One TSV line
       per answer in LOG:  question  n  start_ms  end_ms  answer
       the answer "=VALUE", "none" or "ERROR: message".
-  poll.py analyse LOG EXPECT LOOKUPS T_BEGIN T_REPLAYED
+  poll.py analyse LOG EXPECT LOOKUPS T_BEGIN T_REPLAYED [RELATIONS]
       EXPECT the maildir KEY has; LOOKUPS true when the 0.5.2 database had
       its optional lookup functions (then the 0.6 query answers before the
       upgrade too); T_BEGIN when the upgrade began on the primary,
       T_REPLAYED when the standby had replayed its commit (ms since the
-      epoch).  Prints check lines and what the standby's clients met.
+      epoch); RELATIONS (oid, relkind, relname of the mail schema before the
+      upgrade) names the relation of a "could not open relation with OID"
+      error.  Prints check lines and what the standby's clients met.
 
 States: "0.5.2" = detect_layout says 0.5.2, the 0.5.2 query answers EXPECT,
 the 0.6 query fails with "function ... does not exist" (or answers EXPECT
@@ -31,6 +33,7 @@ and shown; one that is not during the switch is a failure; the validator's
 known issue (reported as KNOWN, not counted as a failure).
 """
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -116,7 +119,29 @@ def run(log, stopfile, old_dir, new_dir, key, max_iter=3000, max_seconds=120):
     out.close()
 
 
-def analyse(log, expect, lookups, t_begin, t_replayed):
+KINDS = {'r': 'table', 'v': 'view', 'c': 'composite type', 'i': 'index', 'S': 'sequence'}
+
+
+def load_relations(path):
+    """oid -> 'kind name' of the mail schema's relations before the upgrade"""
+    rel = {}
+    if path and os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                oid, kind, name = line.rstrip('\n').split('\t')
+                rel[oid] = '%s %s' % (KINDS.get(kind, kind), name)
+    return rel
+
+
+def name_oid(msg, relations):
+    m = re.search(r'relation with OID (\d+)', msg)
+    if m and m.group(1) in relations:
+        return '%s (before the upgrade: %s)' % (msg, relations[m.group(1)])
+    return msg
+
+
+def analyse(log, expect, lookups, t_begin, t_replayed, relations_file=None):
+    relations = load_relations(relations_file)
     rows = []
     with open(log) as f:
         for line in f:
@@ -190,7 +215,7 @@ def analyse(log, expect, lookups, t_begin, t_replayed):
     oid = [e for e in errors if e[3] == 'detect' and 'could not open relation with OID' in e[4]]
     msgs = {}
     for e in errors:
-        k = '%s: %s' % (e[3], e[4])
+        k = '%s: %s' % (e[3], name_oid(e[4], relations))
         msgs[k] = msgs.get(k, 0) + 1
     for k, n in sorted(msgs.items()):
         print('standby error x%d: %s' % (n, k))
@@ -216,4 +241,4 @@ if __name__ == '__main__':
         run(a[0], a[1], a[2], a[3], a[4], *(int(x) for x in a[5:7]))
     else:
         a = sys.argv[2:]
-        sys.exit(1 if analyse(a[0], a[1], a[2] == 'true', int(a[3]), int(a[4])) else 0)
+        sys.exit(1 if analyse(a[0], a[1], a[2] == 'true', int(a[3]), int(a[4]), *a[5:6]) else 0)

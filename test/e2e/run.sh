@@ -565,6 +565,8 @@ upgrade_with_standby() {
 		-c "BEGIN" -c "SELECT count(*) FROM users" -c "SELECT pg_sleep(60)" -c "COMMIT" > "$S/reader.log" 2>&1) &
 	pid_reader=$!
 	echo "$pid_reader" >> "$E2E_WORK/pids"
+	psql -XAtq -d "$db" -c "COPY (SELECT c.oid, c.relkind, c.relname FROM pg_class c
+	                               WHERE c.relnamespace = 'public'::regnamespace) TO STDOUT" > "$S/relations.tsv"
 	sleep 1
 	lsn0=$(psql -XAt -c 'SELECT pg_current_wal_lsn()')
 	t_begin=$(now_ms)
@@ -604,7 +606,7 @@ upgrade_with_standby() {
 	done
 	kill "$pid_reader" 2>/dev/null
 	wait "$pid_reader" 2>/dev/null
-	$python test/e2e/poll.py analyse "$S/poll.log" "$expect" "$lookups" "$t_begin" "$t_replayed" > "$S/poll.out" 2>&1
+	$python test/e2e/poll.py analyse "$S/poll.log" "$expect" "$lookups" "$t_begin" "$t_replayed" "$S/relations.tsv" > "$S/poll.out" 2>&1
 	counted "$S/poll.out"
 	# the long reader: cancelled by the conflict with recovery
 	if grep -q 'conflict with recovery' "$S/reader.log"; then
