@@ -63,14 +63,17 @@ e2e_write_postfix_052() {
 				echo "query = $query"
 			fi
 		} > "$dir/$file"
+		chmod 600 "$dir/$file"    # it holds the role's password
 	done <<< "$E2E_MAPS"
 }
 
 # e2e_write_dovecot_052 DIR HOST PORT DBNAME PASSWORD [NAME]
 #   A throwaway Dovecot instance in DIR: DIR/dovecot.conf (own base_dir and
 #   state_dir, no protocols, no inet listener, no auth cache, no failure
-#   delay; logins that must not raise the auth penalty say -x no-penalty,
-#   as doveadm auth test -x no-penalty does) and DIR/dovecot-sql.conf.ext with vmm 0.5.2's queries.
+#   delay) and DIR/dovecot-sql.conf.ext with vmm 0.5.2's queries.  Logins
+#   that must not raise Dovecot's auth penalty (which delays the next
+#   logins of a client after a failed one by up to 15 s) say so:
+#   doveadm auth test -x no-penalty, or the no-penalty flag of AUTH.
 e2e_write_dovecot_052() {
 	local dir=$1 host=$2 port=$3 db=$4 pw=$5 name=${6:-vmm-e2e}
 	mkdir -p "$dir/run" "$dir/state"
@@ -87,6 +90,8 @@ e2e_write_dovecot_052() {
 
 	user_query = SELECT home, uid, gid, 'maildir:'||mail AS mail FROM dovecot_user WHERE userid = '%u'
 	EOF
+	# it holds the role's password; Dovecot reads it before it drops root
+	chmod 600 "$dir/dovecot-sql.conf.ext"
 	cat > "$dir/dovecot.conf" <<-EOF
 	# A throwaway Dovecot of the vmm_upgrade end-to-end test: only its auth
 	# service does anything, on unix sockets below base_dir.
