@@ -139,8 +139,9 @@ e2e_write_dovecot_052() {
 e2e_dovecot_start() {
 	local dir=$1 i
 	e2e_dovecot_wait "$dir"
-	dovecot -c "$dir/dovecot.conf" || return 1
+	# recorded first: whoever cleans up stops it even if we are killed now
 	echo "$dir" >> "$E2E_WORK/started-dovecot"
+	dovecot -c "$dir/dovecot.conf" || return 1
 	for i in $(seq 1 200); do
 		[ -S "$dir/run/auth-client" ] && [ -S "$dir/run/auth-userdb" ] &&
 			[ -s "$dir/run/master.pid" ] && return 0
@@ -192,7 +193,7 @@ e2e_postmap_all() {
 		[ -f "$dir/$file" ] || continue
 		grep -q '^query' "$dir/$file" || continue
 		(
-			postmap -c "$dir" -q - "pgsql:$dir/$file" < "$keys" > "$tmp/$name.out" 2> "$tmp/$name.err"
+			timeout 300 postmap -c "$dir" -q - "pgsql:$dir/$file" < "$keys" > "$tmp/$name.out" 2> "$tmp/$name.err"
 			echo $? > "$tmp/$name.rc"
 		) &
 	done <<< "$E2E_MAPS"

@@ -82,6 +82,7 @@ cleanup() {
 	while read -r p; do
 		[ -n "$p" ] && kill "$p" 2>/dev/null
 	done < "$E2E_WORK/pids"
+	sleep 0.5    # a Dovecot being started by a killed helper writes its pid
 	if [ -f "$E2E_WORK/started-dovecot" ]; then
 		sort -u "$E2E_WORK/started-dovecot" | while read -r d; do e2e_dovecot_stop "$d"; done
 	fi
@@ -227,7 +228,7 @@ standby_stop() {
 	standby_data=""
 	sport=""
 }
-standby_psql() { PGHOST=127.0.0.1 PGPORT=$sport psql -XAtq "$@"; }
+standby_psql() { PGHOST=127.0.0.1 PGPORT=$sport PGCONNECT_TIMEOUT=10 psql -XAtq "$@"; }
 # wait_replay DB LSN: wait (at most 60 s) until the standby replayed LSN
 wait_replay() {
 	local i
