@@ -152,15 +152,25 @@ e2e_dovecot_start() {
 	return 1
 }
 
+# e2e_dovecot_pid DIR: the pid of the instance's master, if it runs
+# (Dovecot leaves master.pid behind: the pid must still be a dovecot
+# started with DIR's config, never a process that got the number since)
+e2e_dovecot_pid() {
+	local dir=$1 pid
+	[ -s "$dir/run/master.pid" ] || return 1
+	pid=$(cat "$dir/run/master.pid")
+	case $pid in *[!0-9]*|'') return 1 ;; esac
+	tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "dovecot -c $dir/dovecot.conf" || return 1
+	echo "$pid"
+}
+
 # e2e_dovecot_stop DIR [nowait]: stop the instance; wait (at most 10 s,
 # then SIGKILL) until it is gone, unless nowait (a Dovecot master takes a
 # few seconds to shut down: the next e2e_dovecot_start in DIR, or
 # e2e_dovecot_wait, waits for it)
 e2e_dovecot_stop() {
 	local dir=$1 pid
-	[ -s "$dir/run/master.pid" ] || return 0
-	pid=$(cat "$dir/run/master.pid")
-	kill -0 "$pid" 2>/dev/null || return 0
+	pid=$(e2e_dovecot_pid "$dir") || return 0
 	kill "$pid" 2>/dev/null
 	[ "${2:-}" = nowait ] || e2e_dovecot_wait "$dir"
 }
@@ -169,13 +179,12 @@ e2e_dovecot_stop() {
 # 10 s after it was told to stop, then SIGKILL)
 e2e_dovecot_wait() {
 	local dir=$1 pid i
-	[ -s "$dir/run/master.pid" ] || return 0
-	pid=$(cat "$dir/run/master.pid")
+	pid=$(e2e_dovecot_pid "$dir") || { rm -f "$dir/run/master.pid"; return 0; }
 	for i in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || { rm -f "$dir/run/master.pid"; return 0; }
+		e2e_dovecot_pid "$dir" >/dev/null || { rm -f "$dir/run/master.pid"; return 0; }
 		sleep 0.1
 	done
-	kill -9 "$pid" 2>/dev/null
+	e2e_dovecot_pid "$dir" >/dev/null && kill -9 "$pid" 2>/dev/null
 	rm -f "$dir/run/master.pid"
 }
 

@@ -62,6 +62,10 @@ counted() {
 	n=$(grep -c '^KNOWN ' "$1"); known=$((known + n))
 }
 now_ms() { date +%s%3N; }
+# background helpers are listed in $E2E_WORK/pids until they are waited for,
+# so that cleanup kills those still running and never a reused pid
+remember_pid() { echo "$1" >> "$E2E_WORK/pids"; }
+forget_pid() { sed -i "/^$1\$/d" "$E2E_WORK/pids"; }
 elapsed() { echo "$(( $(date +%s) - $1 )) s"; }
 
 E2E_WORK=$(mktemp -d "${TMPDIR:-/tmp}/vmm-e2e.XXXXXX") || exit 2
@@ -310,13 +314,17 @@ answers() {
 # target (S/TARGET, into S/TARGET.PHASE) at the same time; the primary also
 # through doveadm
 answers_all() {
-	local label=$1 S=$2 probes=$3 phase=$4 svcs=$5 targets=$6 t
+	local label=$1 S=$2 probes=$3 phase=$4 svcs=$5 targets=$6 t p pids=""
 	for t in $targets; do
 		answers "$label $t $phase" "$S/$t" "$probes" "$S/$t.$phase" "$svcs" \
 			"$([ "$t" = primary ] && [ "$phase" != F ] && echo 8 || echo 0)" > "$S/$t.$phase.log" 2>&1 &
-		echo $! >> "$E2E_WORK/pids"
+		pids="$pids $!"
+		remember_pid $!
 	done
-	wait
+	for p in $pids; do
+		wait "$p"
+		forget_pid "$p"
+	done
 	for t in $targets; do
 		counted "$S/$t.$phase.log"
 	done
@@ -560,12 +568,12 @@ upgrade_with_standby() {
 	(PGHOST=127.0.0.1 PGPORT=$sport PGDATABASE=$db exec $python test/e2e/poll.py run "$S/poll.log" "$S/poll.stop" \
 		"$S/poll-old" "$S/poll-new" "$key" 3000 $((E2E_HOLD + 90))) &
 	pid_poll=$!
-	echo "$pid_poll" >> "$E2E_WORK/pids"
+	remember_pid "$pid_poll"
 	# a long reader on the standby: a transaction that holds a lock on users
 	(PGHOST=127.0.0.1 PGPORT=$sport exec timeout 90 psql -X -d "$db" -c "SET statement_timeout = '80s'" \
 		-c "BEGIN" -c "SELECT count(*) FROM users" -c "SELECT pg_sleep(60)" -c "COMMIT" > "$S/reader.log" 2>&1) &
 	pid_reader=$!
-	echo "$pid_reader" >> "$E2E_WORK/pids"
+	remember_pid "$pid_reader"
 	psql -XAtq -d "$db" -c "COPY (SELECT c.oid, c.relkind, c.relname FROM pg_class c
 	                               WHERE c.relnamespace = 'public'::regnamespace) TO STDOUT" > "$S/relations.tsv"
 	sleep 1
@@ -599,14 +607,16 @@ upgrade_with_standby() {
 		kill -0 "$pid_poll" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill "$pid_poll" 2>/dev/null
+	kill -0 "$pid_poll" 2>/dev/null && kill "$pid_poll"
 	wait "$pid_poll" 2>/dev/null
+	forget_pid "$pid_poll"
 	for i in $(seq 1 900); do
 		kill -0 "$pid_reader" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill "$pid_reader" 2>/dev/null
+	kill -0 "$pid_reader" 2>/dev/null && kill "$pid_reader"
 	wait "$pid_reader" 2>/dev/null
+	forget_pid "$pid_reader"
 	$python test/e2e/poll.py analyse "$S/poll.log" "$expect" "$lookups" "$t_begin" "$t_replayed" "$S/relations.tsv" > "$S/poll.out" 2>&1
 	counted "$S/poll.out"
 	# the long reader: cancelled by the conflict with recovery
