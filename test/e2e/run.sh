@@ -37,7 +37,8 @@
 # Settings: E2E_USERS (accounts per mail system, default 2000), E2E_HOLD
 # (seconds the upgrade's transaction stays open after its work, so that the
 # standby's clients meet it; default 3), E2E_STANDBY_DELAY (the standby's
-# max_standby_streaming_delay, default 1s), E2E_KEEP=1 (keep the work dir).
+# max_standby_streaming_delay, default 1s), E2E_KEEP=1 (keep the work dir),
+# E2E_SCENARIOS (default "v12 v11 switch").
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
 repo=$(pwd)
@@ -684,8 +685,13 @@ scenario_switch() {
 	echo "$L: $(elapsed "$t0")"
 }
 
-scenario_052 v12 1.2 true yes
-scenario_052 v11 1.1 false no
-scenario_switch
+for sc in ${E2E_SCENARIOS:-v12 v11 switch}; do
+	case $sc in
+	v12) scenario_052 v12 1.2 true yes ;;
+	v11) scenario_052 v11 1.1 false no ;;
+	switch) scenario_switch ;;
+	*) fail "e2e: unknown scenario $sc (E2E_SCENARIOS: v12 v11 switch)" ;;
+	esac
+done
 finished=1
 exit 0
