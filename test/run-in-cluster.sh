@@ -83,6 +83,20 @@ if [ -f src/cfg/cfg.mk ]; then
 	fi
 fi
 
+# end to end: the real Postfix and Dovecot before and after the upgrade, on
+# both Dovecot variants and on a hot standby (test/e2e/run.sh).
+if [ -f test/e2e/run.sh ]; then
+	echo "== end to end (Postfix, Dovecot, hot standby)"
+	bash test/e2e/run.sh 2>&1 | tee test/results/e2e.log
+	line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed' test/results/e2e.log | tail -1)
+	if [ -n "$line" ]; then
+		p=$(echo "$line" | awk '{print $2}'); q=$(echo "$line" | awk '{print $4}')
+		passed=$((passed + p)); failed=$((failed + q))
+	else
+		failed=$((failed + 1))
+	fi
+fi
+
 echo
 echo "vmm_upgrade: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -4,7 +4,8 @@
 # Installs what is missing (Debian 12 packages), builds with warnings as
 # errors, installs, starts a throwaway PostgreSQL 15 cluster with
 # pg_virtualenv (the machine's own clusters are never touched), runs the
-# pg_regress suite, the pgTAP suite and the vmm-cfg-upgrade tests, removes
+# pg_regress suite, the pgTAP suite, the vmm-cfg-upgrade tests and the
+# end-to-end tests with the real Postfix and Dovecot (test/e2e/), removes
 # the cluster, and ends with one line "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
