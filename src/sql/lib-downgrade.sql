@@ -583,7 +583,6 @@ DECLARE
     dovecot name := vmm_upgrade._configured_role('dovecot');
     postfix name := vmm_upgrade._configured_role('postfix');
     role    name;
-    rel     text;
     stmts   text[] := '{}';
     stmt    text;
     relations CONSTANT text[] := ARRAY['alias', 'domain_data', 'domain_name', 'maillocation',
@@ -600,9 +599,8 @@ BEGIN
                           ELSE format('%1$s.postfix_alias, %1$s.postfix_gid, %1$s.postfix_maildir, %1$s.postfix_relocated, %1$s.postfix_transport, %1$s.postfix_uid', s) END, role);
             CONTINUE;
         END IF;
-        FOREACH rel IN ARRAY relations LOOP
-            stmts := stmts || format('REVOKE ALL ON TABLE %s.%I FROM %I', s, rel, role);
-        END LOOP;
+        stmts := stmts || format('REVOKE ALL ON TABLE %s FROM %I',
+                                 (SELECT string_agg(s || '.' || quote_ident(x), ', ') FROM unnest(relations) AS x), role);
     END LOOP;
     IF EXISTS (SELECT FROM pg_roles r WHERE r.rolname = dovecot) THEN
         stmts := stmts || format('GRANT SELECT ON TABLE %1$s.dovecot_password, %1$s.dovecot_user TO %2$I', s, dovecot);
