@@ -94,8 +94,11 @@ ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2';
 DROP EXTENSION vmm_upgrade;
 SET vmm_upgrade.schema = r12l;
 CREATE EXTENSION vmm_upgrade VERSION '0.5.2';
+CREATE TABLE t.previews (s name, target text, p jsonb);
+INSERT INTO t.previews SELECT 'r12l', '0.6', jsonb_object_agg(item, n) FROM vmm_upgrade.preview('0.6') WHERE n IS NOT NULL;
 ALTER EXTENSION vmm_upgrade UPDATE TO '0.6';
 INSERT INTO t.trip (s, at_06) SELECT 'r12l', version FROM vmm_upgrade.detect_layout('r12l');
+INSERT INTO t.previews SELECT 'r12l', '0.5.2', jsonb_object_agg(item, n) FROM vmm_upgrade.preview('0.5.2') WHERE n IS NOT NULL;
 ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2';
 RESET client_min_messages;
 \set ECHO all
@@ -113,6 +116,14 @@ SELECT mail_schema, from_version, to_version, from_dovecot, to_dovecot,
                                             FROM vmm_upgrade.history u
                                            WHERE u.mail_schema = h.mail_schema AND u.details->>'step' = 'update') AS as_before
   FROM vmm_upgrade.history h WHERE details->>'step' = 'downgrade' ORDER BY id;
+-- vmm_upgrade.preview said before each step what its history row says
+-- after it.
+SELECT p.target, (SELECT count(*) FROM jsonb_object_keys(p.p)) AS items, m.*
+  FROM t.previews p
+  JOIN vmm_upgrade.history h ON h.mail_schema = p.s AND h.to_version = p.target
+                            AND h.details->>'step' IN ('update', 'downgrade')
+  LEFT JOIN LATERAL vmm_upgrade._preview_mismatches(p.p, h.details) AS m ON true
+ ORDER BY p.target DESC;
 -- A second downgrade finds 0.5.2: nothing to do (no update path from 0.5.2 to itself).
 ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2';
 DROP EXTENSION vmm_upgrade;
@@ -125,7 +136,12 @@ CREATE EXTENSION vmm_upgrade;
 SELECT count(*) > 0 AS granted_0_6 FROM vmm_upgrade.set_permissions();
 INSERT INTO g12.maillocation (mid, fid, directory, extra) VALUES (90, 1, 'Maildir', 'LAYOUT=fs');
 SELECT t.snapshot('g12') AS g12_before, (SELECT count(*) FROM vmm_upgrade.history) AS history_before \gset
+-- the dry run says what the update then says
+SELECT item, n FROM vmm_upgrade.preview('0.5.2');
+SELECT detail FROM vmm_upgrade.preview('0.5.2') \gset preview_
 ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2';
+\set preview_error :LAST_ERROR_MESSAGE
+SELECT strpos(:'preview_detail', :'preview_error') > 0 AS same_message;
 -- accepting to lose what may be lost leaves what may not
 SET vmm_upgrade.downgrade_discard = 'catchall, quota_limits,quota_usage,notes,maillocation_extra';
 ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2';
@@ -197,8 +213,13 @@ SELECT count(*) FILTER (WHERE ssid IS NULL) > 0 AS some_inherit_services,
        (SELECT count(*) FROM g12.domain_data WHERE ssid <> 1) > 0 AS some_domains_restricted
   FROM g12.users;
 SET vmm_upgrade.downgrade_discard = 'catchall,quota_limits,quota_usage,notes';
+SELECT * FROM vmm_upgrade.preview('0.5.2');
+SELECT jsonb_object_agg(item, n) AS g12_preview FROM vmm_upgrade.preview('0.5.2') WHERE n IS NOT NULL \gset
 ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2';
 SELECT version, dovecot, lookups FROM vmm_upgrade.detect_layout('g12');
+SELECT count(*) AS mismatches FROM vmm_upgrade.history h, vmm_upgrade._preview_mismatches(:'g12_preview', h.details)
+ WHERE h.mail_schema = 'g12' AND h.details->>'step' = 'downgrade';
+SELECT * FROM vmm_upgrade.preview('0.5.2');
 -- every answer the same, both ways
 SELECT lookup, count(*) AS answers,
        count(*) FILTER (WHERE NOT EXISTS (SELECT FROM t.answers_052('g12') b
