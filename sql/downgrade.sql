@@ -124,8 +124,15 @@ SELECT p.target, (SELECT count(*) FROM jsonb_object_keys(p.p)) AS items, m.*
                             AND h.details->>'step' IN ('update', 'downgrade')
   LEFT JOIN LATERAL vmm_upgrade._preview_mismatches(p.p, h.details) AS m ON true
  ORDER BY p.target DESC;
--- A second downgrade finds 0.5.2: nothing to do (no update path from 0.5.2 to itself).
+-- A second downgrade finds 0.5.2: nothing to do.
 ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2';
+-- From 0.5.2 with this release's version, UPDATE TO '0.5.2' is a refresh,
+-- no detour through 0.6 and back.
+SELECT pg_catalog.format('0.5.2+%s', vmm_upgrade.release()) AS v052r \gset
+ALTER EXTENSION vmm_upgrade UPDATE TO :'v052r';
+ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2';
+SELECT from_version, to_version, details->>'step' AS step FROM vmm_upgrade.history
+ WHERE mail_schema = 'r12l' ORDER BY id DESC LIMIT 3;
 DROP EXTENSION vmm_upgrade;
 -- 2. A database made by vmm 0.6 (Dovecot 1.2 variant, generated).  Two more
 -- kinds 0.5.2 cannot hold: mail location options, and two locations with
