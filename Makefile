@@ -21,7 +21,9 @@ PG_CFLAGS = -Werror
 #   install  vmm_upgrade--L.sql, vmm_upgrade--L+R.sql    (src/sql/adopt-L.sql)
 #   step     vmm_upgrade--S--T.sql and the same from S+R and/or to T+R, so
 #            that ALTER EXTENSION UPDATE is one step (update-S--T.sql)
-#   refresh  vmm_upgrade--L--L+R.sql, vmm_upgrade--L+r--L+R.sql (refresh.sql)
+#   refresh  vmm_upgrade--L--L+R.sql, vmm_upgrade--L+r--L+R.sql (refresh.sql),
+#            and vmm_upgrade--L+R--L.sql, so that UPDATE TO 'L' from L+R is
+#            no detour through another layout (0.5.2+R -> 0.6 -> 0.5.2)
 # and every update script brings this release's library with it.
 RELEASE := $(shell cat $(srcdir)/VERSION 2>/dev/null || cat VERSION)
 PAST_RELEASES := $(shell grep -v '^\#' $(srcdir)/RELEASES 2>/dev/null)
@@ -37,6 +39,7 @@ STEP_SCRIPTS = $(foreach s,$(STEPS),vmm_upgrade--$(s).sql \
 	vmm_upgrade--$(call step_from,$(s))--$(call step_to,$(s))+$(RELEASE).sql \
 	vmm_upgrade--$(call step_from,$(s))+$(RELEASE)--$(call step_to,$(s))+$(RELEASE).sql)
 REFRESH_SCRIPTS = $(foreach l,$(LAYOUTS),vmm_upgrade--$(l)--$(l)+$(RELEASE).sql \
+	vmm_upgrade--$(l)+$(RELEASE)--$(l).sql \
 	$(foreach r,$(PAST_RELEASES),vmm_upgrade--$(l)+$(r)--$(l)+$(RELEASE).sql))
 # (src/client_queries.sql, the library's vmm_upgrade._client_queries(), is
 # made from src/client_queries.tsv.)

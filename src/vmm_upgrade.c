@@ -29,6 +29,8 @@ static char *vmm_dovecot_version_guc = NULL;
 static char *vmm_dovecot_role_guc = NULL;
 static char *vmm_postfix_role_guc = NULL;
 static int	vmm_transport_domain_guc = 0;
+static bool vmm_lookups_052_guc = false;
+static char *vmm_downgrade_discard_guc = NULL;
 
 /*
  * What accounts on a transport row named "domain" are: vmm 0.6.0 put them
@@ -159,6 +161,24 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("vmm_upgrade.lookups_052",
+							 "Whether the downgrade to 0.5.2 also creates the optional 0.5.2 lookup functions.",
+							 "They are created anyway when the database had them before its upgrade to 0.6 (vmm_upgrade.history).",
+							 &vmm_lookups_052_guc,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("vmm_upgrade.downgrade_discard",
+							   "Comma-separated kinds of 0.6 data the downgrade to 0.5.2 may discard.",
+							   "Kinds: catchall, quota_limits, quota_usage, notes, maillocation_extra; the history counts what was discarded.",
+							   &vmm_downgrade_discard_guc,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("vmm_upgrade");
 	defining_settings = false;

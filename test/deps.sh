@@ -14,7 +14,8 @@ vmm_install_deps() {
 	local pkgs=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
 	            libtap-parser-sourcehandler-pgtap-perl postgresql-common
 	            build-essential python3 clang libclang-rt-14-dev
-	            postfix-pgsql dovecot-core dovecot-pgsql)
+	            postfix-pgsql dovecot-core dovecot-pgsql
+	            sqitch libdbd-pg-perl)
 	local missing=()
 	local p
 	for p in "${pkgs[@]}"; do

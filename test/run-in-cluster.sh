@@ -70,6 +70,17 @@ else
 	failed=$((failed + 1))
 fi
 
+# --- Sqitch (examples/sqitch; test/sqitch.sh) ---
+echo "== sqitch"
+bash test/sqitch.sh 2>&1 | tee test/results/sqitch.log
+line=$(grep -E '^sqitch: [0-9]+ passed, [0-9]+ failed' test/results/sqitch.log | tail -1)
+if [ -n "$line" ]; then
+	passed=$((passed + $(echo "$line" | awk '{print $2}'))); failed=$((failed + $(echo "$line" | awk '{print $4}')))
+else
+	failed=$((failed + 1))
+fi
+# --- end Sqitch ---
+
 # vmm-cfg-upgrade: golden files, configparser check, bounded fuzzing.
 if [ -f src/cfg/cfg.mk ]; then
 	echo "== vmm-cfg-upgrade"
