@@ -30,6 +30,7 @@ static char *vmm_dovecot_version_guc = NULL;
 static char *vmm_dovecot_role_guc = NULL;
 static char *vmm_postfix_role_guc = NULL;
 static int	vmm_transport_domain_guc = 0;
+static bool vmm_compatibility_views_guc = false;
 
 /*
  * What accounts on a transport row named "domain" are: vmm 0.6.0 put them
@@ -217,6 +218,15 @@ _PG_init(void)
 							 &vmm_transport_domain_guc,
 							 0,
 							 transport_domain_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("vmm_upgrade.compatibility_views",
+							 "Whether the 0.5.2 -> 0.6 update leaves the 0.5.2 views Postfix and Dovecot query, over the 0.6 tables.",
+							 "They keep old queries answering while the services switch to the 0.6 lookups; vmm_upgrade.drop_compatibility_views() removes them.",
+							 &vmm_compatibility_views_guc,
+							 false,
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);

@@ -14,6 +14,10 @@
 --                                (default: keep the variant the database has)
 --   vmm_upgrade.dovecot_role     the role Dovecot connects as (default dovecot)
 --   vmm_upgrade.postfix_role     the role Postfix connects as (default postfix)
+--   vmm_upgrade.compatibility_views  on: leave the 0.5.2 views Postfix and
+--                                Dovecot query, over the 0.6 tables, until
+--                                vmm_upgrade.drop_compatibility_views()
+--                                (default off)
 
 \echo Use "ALTER EXTENSION vmm_upgrade UPDATE" to load this file. \quit
 
@@ -66,8 +70,12 @@ SELECT pg_catalog.set_config('vmm_upgrade_run.result',
            true);
 
 -- Step 4. Postflight: the result must be exactly the 0.6 layout of the
--- target variant, or the whole update is rolled back.
-SELECT vmm_upgrade.require_layout('0.6',
+-- target variant (with vmm_upgrade.compatibility_views on: 0.6 plus the
+-- 0.5.2 views, layout 0.6+compat), or the whole update is rolled back.
+SELECT vmm_upgrade.require_layout(
+           CASE WHEN pg_catalog.current_setting('vmm_upgrade_run.result')::pg_catalog.jsonb
+                     OPERATOR(pg_catalog.?) 'compatibility_views'
+                THEN '0.6+compat' ELSE '0.6' END,
            pg_catalog.current_setting('vmm_upgrade_run.result')::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'to_dovecot',
            vmm_upgrade.mail_schema(),
            'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6'' (postflight)');
