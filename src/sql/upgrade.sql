@@ -707,6 +707,89 @@ END
 $fn$;
 
 -- ---------------------------------------------------------------------------
+-- Locks: taken once, up front, in an order no lookup or vmm writer crosses
+-- ---------------------------------------------------------------------------
+
+-- Takes ACCESS EXCLUSIVE on every relation of rels (names in mail_schema),
+-- in that order, before the update changes anything.  The order is the
+-- caller's: views first (a lookup locks the view it reads, then the tables
+-- under it), then the tables in the order vmm's writers lock them (a table
+-- before the tables its foreign keys reference: users, then domain_data and
+-- maillocation), so that no lookup or writer holds one of them while
+-- waiting for another one we hold.  Each attempt waits at most
+-- vmm_upgrade.lock_wait_attempt per lock (below deadlock_timeout, so that a
+-- cycle we are part of ends by our timeout, never by aborting a lookup or a
+-- writer); a failed attempt lets go of everything it got and pauses, so that
+-- the lookups queued behind it go through.  Past vmm_upgrade.lock_wait_total
+-- in all: ERROR naming the sessions that hold locks on those relations (the
+-- caller's transaction, the whole update, is rolled back).
+-- Returns {"lock_attempts": n, "lock_wait_ms": m}.
+CREATE FUNCTION vmm_upgrade._lock_for_update(mail_schema name, rels text[], context text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    total_ms   float8 := extract(epoch FROM current_setting('vmm_upgrade.lock_wait_total')::interval) * 1000;
+    attempt_ms float8 := extract(epoch FROM current_setting('vmm_upgrade.lock_wait_attempt')::interval) * 1000;
+    old_lt     text := current_setting('lock_timeout');
+    started    timestamptz := clock_timestamp();
+    oids       oid[];
+    rel        text;
+    attempts   integer := 0;
+    waited_ms  float8;
+    holders    text;
+    n_holders  integer;
+BEGIN
+    oids := ARRAY(SELECT format('%I.%I', mail_schema, u.r)::regclass::oid FROM unnest(rels) AS u(r));
+    LOOP
+        attempts := attempts + 1;
+        waited_ms := extract(epoch FROM clock_timestamp() - started) * 1000;
+        BEGIN
+            PERFORM set_config('lock_timeout',
+                               greatest(1, least(attempt_ms, total_ms - waited_ms))::bigint::text || 'ms', true);
+            FOREACH rel IN ARRAY rels LOOP
+                PERFORM vmm_upgrade._lock_relation(format('%I.%I', mail_schema, rel)::regclass);
+            END LOOP;
+            PERFORM set_config('lock_timeout', old_lt, true);
+            RETURN jsonb_build_object('lock_attempts', attempts,
+                                      'lock_wait_ms', round(extract(epoch FROM clock_timestamp() - started) * 1000));
+        EXCEPTION WHEN lock_not_available THEN
+            NULL;  -- what this attempt got is let go with it
+        END;
+        waited_ms := extract(epoch FROM clock_timestamp() - started) * 1000;
+        EXIT WHEN waited_ms >= total_ms;
+        -- let the lookups queued behind the attempt through
+        PERFORM pg_sleep(greatest(0, least(attempt_ms, total_ms - waited_ms)) / 2000.0);
+    END LOOP;
+    SELECT count(*), string_agg(format('PID %s (role %s, %s%s, holding %s on %s)',
+                                       h.pid, coalesce(a.usename::text, 'unknown'), coalesce(a.state, 'unknown state'),
+                                       CASE WHEN a.xact_start IS NOT NULL
+                                            THEN format(', transaction started %s', to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ')) END,
+                                       h.modes, h.rels), '; ' ORDER BY h.pid)
+      INTO n_holders, holders
+      FROM (SELECT l.pid,
+                   string_agg(DISTINCT l.mode, ', ') AS modes,
+                   string_agg(DISTINCT c.relname::text, ', ') AS rels
+              FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+             WHERE l.locktype = 'relation' AND l.granted AND l.relation = ANY (oids)
+               AND l.pid <> pg_backend_pid()
+             GROUP BY l.pid) AS h
+      LEFT JOIN pg_stat_activity a ON a.pid = h.pid;
+    RAISE EXCEPTION '%: could not lock the mail tables of schema "%" within vmm_upgrade.lock_wait_total (%)',
+                    context, mail_schema, current_setting('vmm_upgrade.lock_wait_total')
+        USING ERRCODE = 'lock_not_available',
+              DETAIL = CASE WHEN n_holders > 0
+                            THEN format('%s attempts; %s: %s. Nothing was changed.', attempts,
+                                        CASE WHEN n_holders = 1 THEN 'this session holds a lock on them'
+                                             ELSE format('these %s sessions hold locks on them', n_holders) END,
+                                        holders)
+                            ELSE format('%s attempts; the sessions in the way have ended since. Nothing was changed.', attempts) END,
+              HINT = 'End those sessions'' transactions (or SELECT pg_terminate_backend(pid)), or raise vmm_upgrade.lock_wait_total, then run the update again.';
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------
 -- The 0.5.2 views over the 0.6 tables (vmm_upgrade.compatibility_views)
 -- ---------------------------------------------------------------------------
 
@@ -1711,6 +1794,7 @@ $fn$;
 -- everyone: they run with the caller's rights anyway, but nobody else has a
 -- reason to call them.
 REVOKE EXECUTE ON FUNCTION
+    vmm_upgrade._lock_for_update(name, text[], text),
     vmm_upgrade._target_dovecot(text),
     vmm_upgrade._require_safe_tables(name, text),
     vmm_upgrade._hand_over(text, text, name),
