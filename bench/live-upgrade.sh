@@ -79,15 +79,19 @@ db=vmm_live_upgrade
 prepare_copy "$db"
 psql_q -d "$db" -c 'SET client_min_messages = error' -c "CREATE EXTENSION vmm_upgrade VERSION '0.5.2'" -c 'CHECKPOINT'
 
-cat > "$work/lookup.sql" <<SQL
+# one lookup per transaction: Postfix's or Dovecot's, at random
+cat > "$work/postfix.sql" <<SQL
 \\set i random(1, $n_addr)
 SELECT maildir FROM postfix_maildir WHERE address = (SELECT address FROM bench.addr WHERE id = :i);
+SQL
+cat > "$work/dovecot.sql" <<SQL
+\\set i random(1, $n_addr)
 SELECT "user", password FROM dovecot_password WHERE "user" = (SELECT address FROM bench.addr WHERE id = :i) AND imap;
 SQL
 # long enough for before + update (a generous guess: 4 floors) + after
 total=$(awk -v s="$seconds" -v f="$floor_ms" 'BEGIN {printf "%d", 2 * s + 4 * f / 1000 + 5}')
 (cd "$work" && pgbench -n -M simple -c "$clients" -j "$clients" -T "$total" -l --log-prefix=lk \
-	-f lookup.sql -d "$db" > pgbench.out 2> pgbench.err) &
+	-f postfix.sql -f dovecot.sql -d "$db" > pgbench.out 2> pgbench.err) &
 bench_pid=$!
 sleep "$seconds"
 t_start=$(date +%s.%N)

@@ -934,6 +934,11 @@ BEGIN
                                       AND r.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = ms)
                       CROSS JOIN LATERAL aclexplode(r.relacl) AS e
                       WHERE e.grantee <> r.relowner);
+    -- The views' locks as the update takes them: in short attempts, within
+    -- vmm_upgrade.lock_wait_total, or an ERROR naming who is in the way.
+    PERFORM vmm_upgrade._lock_for_update(ms,
+                ARRAY(SELECT c.view::text FROM vmm_upgrade._compatibility_view_definitions(ms, layout.dovecot) AS c),
+                'vmm_upgrade.drop_compatibility_views()');
     PERFORM vmm_upgrade._history_table();
     SELECT max(h.started_at) INTO updated_at
       FROM vmm_upgrade.history h
