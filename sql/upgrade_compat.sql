@@ -216,6 +216,17 @@ SET vmm_upgrade.compatibility_views = on;
 SET vmm_upgrade.dovecot_version = '2.3.19';
 ALTER EXTENSION vmm_upgrade UPDATE;
 SELECT version, dovecot FROM vmm_upgrade.detect_layout();
+-- The Dovecot 1.1 variant kept: its own dovecot_password (managesieve), and
+-- the closing WARNINGs say that the views stay until they are dropped.
+RESET vmm_upgrade.dovecot_version;
+SET vmm_upgrade.dovecot_role = regress_vmm_compat_dovecot;
+SET vmm_upgrade.postfix_role = regress_vmm_compat_postfix;
+ALTER EXTENSION vmm_upgrade UPDATE;
+SELECT version, dovecot FROM vmm_upgrade.detect_layout();
+SELECT * FROM vmm_upgrade.check_layout('0.6+compat', '1.1');
+SELECT attname FROM pg_attribute WHERE attrelid = 'public.dovecot_password'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT r->'dropped' AS dropped FROM vmm_upgrade.drop_compatibility_views() AS r;
+SELECT version, dovecot FROM vmm_upgrade.detect_layout();
 \c postgres
 DROP DATABASE vmm_t_upgrade_compat;
 DROP DATABASE vmm_t_upgrade_compat_restored;

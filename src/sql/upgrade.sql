@@ -958,6 +958,7 @@ BEGIN
       INTO sessions
       FROM pg_stat_activity a
      WHERE a.usesysid = ANY (readers)
+       AND a.pid <> pg_backend_pid()
        AND (updated_at IS NULL OR a.backend_start < updated_at);
     IF jsonb_array_length(sessions) > 0 THEN
         RAISE WARNING 'vmm_upgrade: % session% of Postfix or Dovecot connected before the update still run%',
@@ -1779,7 +1780,8 @@ BEGIN
             USING DETAIL = postfix_maps,
                   HINT = 'Then run "postfix reload" (or start Postfix).';
     END IF;
-    RAISE WARNING 'vmm_upgrade: change the Dovecot SQL queries before starting Dovecot'
+    RAISE WARNING 'vmm_upgrade: change the Dovecot SQL queries %',
+                  CASE WHEN compat THEN 'while Dovecot runs' ELSE 'before starting Dovecot' END
         USING DETAIL = concat_ws(E'\n',
             'In dovecot-sql.conf(.ext):',
             format('  password_query = SELECT userid AS "user", password FROM %sdovecotpassword(''%%Ln'', ''%%Ld'') WHERE %%Ls', p),
