@@ -45,7 +45,9 @@ SELECT vmm_upgrade._require_safe_tables(vmm_upgrade.mail_schema(),
                                         'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6''');
 
 -- Step 1b. Lock, up front and once, every relation the update changes:
--- the 0.5.2 views first (lookups lock a view, then the tables under it),
+-- the 0.5.2 views it drops first (lookups lock a view, then the tables under
+-- it; postfix_gid stays and reads domain_name only, which is not locked, so
+-- Postfix's domain and gid lookups go on during the update),
 -- then users, domain_data and maillocation in the order vmm's writers lock
 -- them (a table, then what its foreign keys reference).  In short attempts
 -- (vmm_upgrade.lock_wait_attempt) so that lookups never queue long behind
@@ -53,7 +55,7 @@ SELECT vmm_upgrade._require_safe_tables(vmm_upgrade.mail_schema(),
 -- in the way, and nothing is changed.
 SELECT pg_catalog.set_config('vmm_upgrade_run.locks',
            vmm_upgrade._lock_for_update(vmm_upgrade.mail_schema(),
-               ARRAY['dovecot_password', 'dovecot_user', 'postfix_alias', 'postfix_gid',
+               ARRAY['dovecot_password', 'dovecot_user', 'postfix_alias',
                      'postfix_maildir', 'postfix_relocated', 'postfix_transport', 'postfix_uid',
                      'vmm_domain_info', 'users', 'domain_data', 'maillocation'],
                'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6''')::text,
