@@ -478,7 +478,7 @@ BEGIN
                  THEN 'vmm 0.4 as released: the column users.smpt is now users.smtp, and the view dovecot_password, which it lacked, is there for Dovecot''s password_query.' END,
             CASE WHEN result->>'to_dovecot' = '1.2'
                  THEN 'Dovecot >= 1.2: the sieve flag is users.sieve (and dovecot_password.sieve), the name Dovecot gives the service in %Ls.' END),
-              HINT = 'Update vmm.cfg for vmm 0.5 (maildir.folder is now maildir.name). To go on to vmm 0.6: ALTER EXTENSION vmm_upgrade UPDATE;';
+              HINT = 'If the database stays at 0.5.2 for now, update vmm.cfg for vmm 0.5 (maildir.folder is now maildir.name); ALTER EXTENSION vmm_upgrade UPDATE; takes it on to vmm 0.6.';
 END
 $fn$;
 
