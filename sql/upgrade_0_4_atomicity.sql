@@ -133,7 +133,7 @@ CREATE TRIGGER t_no_history BEFORE INSERT ON vmm_upgrade.history FOR EACH ROW EX
 SET t.before = :'before';
 SELECT t.fail_chain_at('the history of the second step', 0);
 DROP TRIGGER t_no_history ON vmm_upgrade.history;
-SELECT point, regexp_replace(message, 'command [0-9]+ \(([A-Z ]+)\)', 'command N (\1)') AS message,
+SELECT point, regexp_replace(message, 'command [0-9]+ \([A-Z ]+\)', 'command N') AS message,
        mail_unchanged, history_unchanged, version
   FROM t.chain;
 -- Still exact 0.4; with the obstacles gone the whole way goes through.
