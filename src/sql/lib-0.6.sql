@@ -62,9 +62,11 @@ $fn$;
 -- DROP without CASCADE would stop the step anyway, with a HINT to CASCADE
 -- that must not be followed.  objects: (class, oid) pairs as regclass[] and
 -- oid[]; subids, where given and not 0, narrows a relation of the set to
--- one of its columns (a column whose type changes); what: the step, for the
--- message.  The rules of views in the set and the triggers on its tables
--- that call its functions are part of it.
+-- one of its columns whose type changes: then the constraints, indexes,
+-- defaults and statistics on it do not count (ALTER COLUMN ... TYPE
+-- carries them), the views and triggers that use it do.  what: the step,
+-- for the message.  The rules of views in the set and the triggers on its
+-- tables that call its functions are part of it.
 CREATE FUNCTION vmm_upgrade._require_no_dependents(classes regclass[], oids oid[], what text,
                                                    subids integer[] DEFAULT NULL)
 RETURNS void
@@ -83,7 +85,11 @@ BEGIN
       FROM pg_depend d
       JOIN unnest(classes, oids, subids) AS r(cls, id, sub)
         ON d.refclassid = r.cls AND d.refobjid = r.id
-       AND (coalesce(r.sub, 0) = 0 OR d.refobjsubid = r.sub)
+       AND (coalesce(r.sub, 0) = 0
+            OR d.refobjsubid = r.sub
+               AND d.classid <> ALL (ARRAY['pg_constraint', 'pg_attrdef', 'pg_statistic_ext']::regclass[])
+               AND NOT (d.classid = 'pg_class'::regclass
+                        AND EXISTS (SELECT FROM pg_index i WHERE i.indexrelid = d.objid)))
      WHERE d.deptype = 'n'
        AND NOT EXISTS (SELECT FROM unnest(classes, oids) AS o(cls, id)
                         WHERE o.cls = d.classid AND o.id = d.objid)
