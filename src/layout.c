@@ -40,9 +40,10 @@
 #define LV_0_5_2			0x01
 #define LV_0_5_2_lookups	0x02	/* optional lookup objects of 0.5.2 */
 #define LV_0_6				0x04
-#define LV_0_4				0x08	/* both forms of 0.4 */
-#define LV_0_4_release		0x10	/* only vmm 0.4 as released (users.smpt) */
-#define LV_0_4_r41			0x20	/* only vmm 0.4-r41 (the corrected release) */
+/* (0x08 is LV_0_6_compat on main: the 0.6 compatibility views) */
+#define LV_0_4				0x10	/* both forms of 0.4 */
+#define LV_0_4_release		0x20	/* only vmm 0.4 as released (users.smpt) */
+#define LV_0_4_r41			0x40	/* only vmm 0.4-r41 (the corrected release) */
 
 /* Dovecot variants (bit mask) of a known object. */
 #define DV_1_1				0x01
