@@ -7,6 +7,8 @@ vmm_install_deps() {
 	local pkgs=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
 	            libtap-parser-sourcehandler-pgtap-perl postgresql-common
 	            build-essential python3 clang libclang-rt-14-dev)
+	# the Debian packages and the PGXN distribution (test/package.sh, test/pgxn.sh)
+	pkgs+=(git dpkg-dev debhelper postgresql-server-dev-all lintian pgxnclient)
 	local missing=()
 	local p
 	for p in "${pkgs[@]}"; do

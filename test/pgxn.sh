@@ -81,7 +81,7 @@ fi
 
 # 2. META.json of the distribution itself
 mkdir "$tmp/dist"
-(cd "$tmp/dist" && unzip -q "$zip")
+python3 -m zipfile -e "$zip" "$tmp/dist"
 while read -r line; do
 	case "$line" in
 	"ok - "*) ok "zip: ${line#ok - }" ;;
