@@ -64,6 +64,7 @@ cfg-install: $(CFG_BIN)
 
 # golden files first (fast, clear failures), then the bounded fuzz run
 cfg-test: $(filter $(CFG_BIN),$(CFG_TEST_BIN)) $(CFG_FUZZ_BIN)
+	@echo "cfg: testing $(CFG_TEST_BIN)"
 	sh $(CFG_TOP)test/cfg/run.sh $(CFG_TEST_BIN)
 	sh $(CFG_TOP)test/cfg/fuzz.sh $(CFG_FUZZ_BIN) $(CFG_FUZZ_SECONDS) $(CFG_FUZZ_WORK)
 
