@@ -75,7 +75,7 @@ install)
 	trap 'rm -rf "$build"' EXIT
 	src=$build/vmm-upgrade-$release
 	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-		ref=$(git stash create 2>/dev/null)
+		ref=$(git -c user.name=vmm-test -c user.email=vmm-test@localhost stash create 2>/dev/null)
 		ref=${ref:-HEAD}
 		git archive --prefix="vmm-upgrade-$release/" "$ref" | tar -x -C "$build"
 		export DIST_REF=$ref
