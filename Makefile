@@ -17,7 +17,9 @@
 
 EXTENSION = vmm_upgrade
 MODULE_big = vmm_upgrade
-OBJS = src/vmm_upgrade.o src/layout.o src/sandbox.o
+# src/dovecot_version.c is plain C99 without PostgreSQL headers: the
+# vmm-cfg-upgrade helper (src/cfg/cfg.mk) compiles the same file.
+OBJS = src/vmm_upgrade.o src/layout.o src/sandbox.o src/dovecot_version.o
 # src/layouts_data.h is generated in the build directory, the rest is in the
 # source directory (the same one but in a VPATH build)
 PG_CPPFLAGS = -Isrc -I$(srcdir)/src
@@ -30,7 +32,9 @@ PG_CFLAGS = -Werror
 #   install  vmm_upgrade--L.sql, vmm_upgrade--L+R.sql    (src/sql/adopt-L.sql)
 #   step     vmm_upgrade--S--T.sql and the same from S+R and/or to T+R, so
 #            that ALTER EXTENSION UPDATE is one step (update-S--T.sql)
-#   refresh  vmm_upgrade--L--L+R.sql, vmm_upgrade--L+r--L+R.sql (refresh.sql)
+#   refresh  vmm_upgrade--L--L+R.sql, vmm_upgrade--L+r--L+R.sql (refresh.sql),
+#            and vmm_upgrade--L+R--L.sql, so that UPDATE TO 'L' from L+R is
+#            no detour through another layout (0.5.2+R -> 0.6 -> 0.5.2)
 # and every update script brings this release's library with it.
 #
 # vmm_src: where the sources are, "" here or "DIR/" in a VPATH build.
@@ -49,8 +53,11 @@ STEP_SCRIPTS = $(foreach s,$(STEPS),vmm_upgrade--$(s).sql \
 	vmm_upgrade--$(call step_from,$(s))--$(call step_to,$(s))+$(RELEASE).sql \
 	vmm_upgrade--$(call step_from,$(s))+$(RELEASE)--$(call step_to,$(s))+$(RELEASE).sql)
 REFRESH_SCRIPTS = $(foreach l,$(LAYOUTS),vmm_upgrade--$(l)--$(l)+$(RELEASE).sql \
+	vmm_upgrade--$(l)+$(RELEASE)--$(l).sql \
 	$(foreach r,$(PAST_RELEASES),vmm_upgrade--$(l)+$(r)--$(l)+$(RELEASE).sql))
-SCRIPT_SOURCES = $(wildcard $(vmm_src)src/sql/*.sql) \
+# (src/client_queries.sql, the library's vmm_upgrade._client_queries(), is
+# made from src/client_queries.tsv, in the build directory.)
+SCRIPT_SOURCES = $(wildcard $(vmm_src)src/sql/*.sql) src/client_queries.sql \
 	$(addprefix $(vmm_src),src/sql/assemble.sh VERSION RELEASES)
 DATA_built = $(INSTALL_SCRIPTS) $(STEP_SCRIPTS) $(REFRESH_SCRIPTS)
 
@@ -62,7 +69,7 @@ REGRESS_OPTS = --inputdir=. --outputdir=test/results
 ISOLATION = $(sort $(basename $(notdir $(wildcard specs/*.spec))))
 ISOLATION_OPTS = --inputdir=. --outputdir=test/results/isolation
 
-EXTRA_CLEAN = src/layouts_data.h test/results $(EXTENSION)-*.zip
+EXTRA_CLEAN = src/layouts_data.h src/client_queries.sql test/results $(EXTENSION)-*.zip
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -79,7 +86,8 @@ endif
 endif
 
 src/layout.o: src/layouts_data.h src/vmm_upgrade.h
-src/vmm_upgrade.o: src/vmm_upgrade.h
+src/vmm_upgrade.o: src/vmm_upgrade.h src/dovecot_version.h
+src/dovecot_version.o: src/dovecot_version.h
 src/sandbox.o: src/vmm_upgrade.h
 
 # The project's document of the layouts, from the same data (committed; the
@@ -99,8 +107,16 @@ vpath-dirs:
 	@mkdir -p src
 endif
 
+# The Postfix and Dovecot queries of vmm 0.6, written once: the update's
+# WARNINGs read them from this function, vmm-cfg-upgrade compiles the same
+# file in (src/cfg/cfg.mk).
+src/client_queries.sql: src/client_queries.tsv src/client_queries.awk
+	@mkdir -p src
+	awk -v lang=sql -f $(vmm_src)src/client_queries.awk $(vmm_src)src/client_queries.tsv > $@.tmp && mv $@.tmp $@
+
 $(DATA_built): %.sql: $(SCRIPT_SOURCES)
-	sh $(vmm_src)src/sql/assemble.sh $@ $(RELEASE) > $@.tmp && mv $@.tmp $@
+	VMM_CLIENT_QUERIES=src/client_queries.sql \
+		sh $(vmm_src)src/sql/assemble.sh $@ $(RELEASE) > $@.tmp && mv $@.tmp $@
 
 # The PGXN distribution: the tracked files of a commit (HEAD), under
 # vmm_upgrade-VERSION/ (META.json's version is VERSION: test/versions.sh).

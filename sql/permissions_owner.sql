@@ -33,7 +33,7 @@ SELECT c.relname, c.relacl::text AS acl,
 -- Now the owner runs set_permissions itself.
 GRANT USAGE ON SCHEMA vmm_upgrade TO regress_vmm_mailowner;
 SET ROLE regress_vmm_mailowner;
-SELECT count(*) > 0 AS granted FROM vmm_upgrade.set_permissions('regress_vmm_po_dovecot', 'regress_vmm_po_postfix');
+SELECT count(*) AS statements FROM vmm_upgrade.set_permissions('regress_vmm_po_dovecot', 'regress_vmm_po_postfix');
 RESET ROLE;
 SELECT count(*) AS differences
   FROM (SELECT c.relname, c.relacl::text AS acl,

@@ -67,6 +67,9 @@ END $$;
 CREATE TRIGGER t_evil BEFORE UPDATE ON mail.users FOR EACH ROW EXECUTE FUNCTION mail.t_trigger();
 ALTER TABLE mail.users ADD CONSTRAINT t_evil CHECK (mail.t_check(passwd));
 CREATE INDEX t_evil ON mail.users (mail.t_index(passwd));
+-- (no autovacuum: an ANALYZE of users would evaluate the index expression
+-- too, and the counts below are exact)
+ALTER TABLE mail.users SET (autovacuum_enabled = false);
 CREATE TRIGGER t_evil BEFORE UPDATE ON m60.users FOR EACH ROW EXECUTE FUNCTION mail.t_trigger();
 -- Planted in the 0.6.0 layout: dovecotpassword() (same signature, result
 -- and strictness: still layout 0.6) and vmm's domain_primary_trigger().
@@ -95,7 +98,7 @@ CREATE EXTENSION vmm_upgrade VERSION '0.5.2';
 ALTER EXTENSION vmm_upgrade UPDATE;
 RESET client_min_messages;
 SELECT version, dovecot FROM vmm_upgrade.detect_layout();
-SELECT vector, ran_as, became_superuser, count(*) > 0 AS ran
+SELECT vector, ran_as, became_superuser, count(*) AS ran
   FROM mail.attack_log GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
 SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_vmm_evil';
 TRUNCATE mail.attack_log;
@@ -114,7 +117,7 @@ SELECT count(*) AS calls FROM mail.attack_log;
 SET client_min_messages = error;
 ALTER EXTENSION vmm_upgrade UPDATE;
 RESET client_min_messages;
-SELECT vector, ran_as, became_superuser, count(*) > 0 AS ran
+SELECT vector, ran_as, became_superuser, count(*) AS ran
   FROM mail.attack_log GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
 TRUNCATE mail.attack_log;
 -- 4. The Dovecot switch and replace_lookup_functions() neither.
@@ -125,9 +128,9 @@ BEGIN
 	PERFORM mail.t_attack('dovecotpassword()');
 END $$;
 RESET ROLE;
-SELECT vmm_upgrade.replace_lookup_functions() IS NOT NULL AS replaced;
+SELECT vmm_upgrade.replace_lookup_functions();
 SET client_min_messages = error;
-SELECT vmm_upgrade.upgrade_dovecot_layout() IS NOT NULL AS switched;
+SELECT vmm_upgrade.upgrade_dovecot_layout();
 RESET client_min_messages;
 SELECT count(*) AS calls FROM mail.attack_log;
 SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_vmm_evil';
@@ -161,7 +164,7 @@ GRANT EXECUTE ON FUNCTION vmm_upgrade._as_owner(regclass, text) TO regress_vmm_o
 SET ROLE regress_vmm_other;
 SELECT vmm_upgrade._as_owner('m60.users', 'DELETE FROM m60.users');
 RESET ROLE;
-SELECT count(*) > 0 AS accounts_left FROM m60.users;
+SELECT count(*) AS accounts_left FROM m60.users;
 -- 6. Inside it, SET ROLE and SET SESSION AUTHORIZATION are refused.
 SELECT vmm_upgrade._as_owner('m60.users', 'SET ROLE NONE');
 SELECT vmm_upgrade._as_owner('m60.users', 'SET SESSION AUTHORIZATION DEFAULT');

@@ -162,7 +162,7 @@ ROLLBACK;
 -- upgrade_dovecot_layout()'s HINT names the configured roles.
 BEGIN;
 SET LOCAL vmm_upgrade.schema = m11;
-SELECT vmm_upgrade.upgrade_dovecot_layout() IS NOT NULL AS switched;
+SELECT vmm_upgrade.upgrade_dovecot_layout();
 ROLLBACK;
 --
 -- 1. set_permissions() refuses while Postfix could read the passwords.  An

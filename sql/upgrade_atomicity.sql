@@ -34,75 +34,41 @@ CREATE FUNCTION t.extension_state() RETURNS text LANGUAGE sql AS $$
            || (SELECT md5(coalesce(string_agg(h::text, E'\n' ORDER BY h.id), '')) FROM vmm_upgrade.history h)
 $$;
 SELECT t.snapshot('public') AS before, t.extension_state() AS before_ext \gset
--- Fails at the Nth DDL command (t.fail_at; 0: never) and counts them.
-CREATE FUNCTION t.fail_at_nth() RETURNS event_trigger LANGUAGE plpgsql AS $$
-DECLARE
-    n integer := coalesce(nullif(current_setting('t.ddl_seen', true), ''), '0')::integer + 1;
-BEGIN
-    PERFORM set_config('t.ddl_seen', n::text, false);
-    IF n = current_setting('t.fail_at')::integer THEN
-        RAISE EXCEPTION 'injected failure at DDL command % (%)', n, tg_tag;
-    END IF;
-END
-$$;
-CREATE EVENT TRIGGER t_fail_at_nth ON ddl_command_end EXECUTE FUNCTION t.fail_at_nth();
+-- The update failed at each of its DDL commands in turn, from the first
+-- command of the update script to the ALTER EXTENSION itself, each attempt
+-- in a subtransaction of its own (test/sql/fail_each.sql).
+\set ECHO none
+\i test/sql/fail_each.sql
+\set ECHO all
+SET client_min_messages = error;
+SELECT commands AS ddl_commands, failed, unchanged
+  FROM t.fail_each('ALTER EXTENSION vmm_upgrade UPDATE', 'public') \gset
+RESET client_min_messages;
+SELECT :ddl_commands AS ddl_commands, :failed = :ddl_commands AS all_failed_as_injected,
+       :unchanged = :ddl_commands AS all_unchanged;
+-- Each attempt failed where injected, and left everything as it was.
+SELECT count(*) = :ddl_commands AS every_command_tried,
+       count(*) FILTER (WHERE message = format('planted failure at DDL command %s (%s)', n, command)) = :ddl_commands
+           AS all_failed_as_injected,
+       bool_and(schema_unchanged) AS mail_unchanged,
+       bool_and(history_unchanged) AS history_unchanged,
+       string_agg(DISTINCT version, ',') AS version
+  FROM t.fail_each_log;
+-- The commands the failures hit, by kind.
+SELECT command, count(*) FROM t.fail_each_log GROUP BY 1 ORDER BY 1;
 -- Two failures as a DBA would meet them: at the first DDL command, and at
 -- the last one (the ALTER EXTENSION itself, after the whole script).
-SET t.ddl_seen = 0;
+SET t.ddl = 0;
 SET t.fail_at = 1;
 ALTER EXTENSION vmm_upgrade UPDATE;
--- A dry run that fails nowhere counts the commands, then is undone.
-BEGIN;
-SET t.ddl_seen = 0;
-SET t.fail_at = 0;
-SET client_min_messages = error;
-ALTER EXTENSION vmm_upgrade UPDATE;
-RESET client_min_messages;
-SELECT current_setting('t.ddl_seen')::integer AS ddl_commands \gset
-ROLLBACK;
-SELECT :ddl_commands > 50 AS many_ddl_commands;
-SET t.ddl_seen = 0;
+SELECT t.snapshot('public') = :'before' AS mail_unchanged,
+       t.extension_state() = :'before_ext' AS extension_unchanged;
+SET t.ddl = 0;
 SET t.fail_at = :ddl_commands;
 ALTER EXTENSION vmm_upgrade UPDATE;
 SELECT t.snapshot('public') = :'before' AS mail_unchanged,
        t.extension_state() = :'before_ext' AS extension_unchanged;
--- Every N in turn (each attempt in a subtransaction of its own).
-SET t.ddl_count = :ddl_commands;
-SET t.before = :'before';
-SET t.before_ext = :'before_ext';
-CREATE TABLE t.sweep (n integer, message text, mail_unchanged boolean, extension_unchanged boolean,
-                      version text);
-DO $$
-DECLARE
-    msg text;
-BEGIN
-    FOR n IN 1 .. current_setting('t.ddl_count')::integer LOOP
-        PERFORM set_config('t.fail_at', n::text, false);
-        PERFORM set_config('t.ddl_seen', '0', false);
-        BEGIN
-            SET LOCAL client_min_messages = error;
-            ALTER EXTENSION vmm_upgrade UPDATE;
-            msg := 'no failure';
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-        END;
-        INSERT INTO t.sweep
-        SELECT n, msg, t.snapshot('public') = current_setting('t.before'),
-               t.extension_state() = current_setting('t.before_ext'),
-               (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade');
-    END LOOP;
-END
-$$;
--- Each attempt failed where injected, and left everything as it was.
-SELECT count(*) = :ddl_commands AS every_command_tried,
-       count(*) FILTER (WHERE message ~ '^injected failure at DDL command') = :ddl_commands AS all_failed_as_injected,
-       bool_and(mail_unchanged) AS mail_unchanged,
-       bool_and(extension_unchanged) AS extension_unchanged,
-       string_agg(DISTINCT version, ',') AS version
-  FROM t.sweep;
--- The commands the failures hit, by kind.
-SELECT substring(message from '\((.*)\)$') AS command, count(*)
-  FROM t.sweep GROUP BY 1 ORDER BY 1;
+SET t.fail_at = 0;
 DROP EVENT TRIGGER t_fail_at_nth;
 -- The one data pass over users fails (a trigger of the DBA's).
 CREATE FUNCTION t.no_updates() RETURNS trigger LANGUAGE plpgsql AS $$

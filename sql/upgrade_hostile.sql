@@ -126,7 +126,7 @@ SELECT t.all_lookups() AS normal \gset
 SET search_path = public, pg_catalog;
 SELECT t.all_lookups() AS hostile \gset
 RESET search_path;
-SELECT :'normal' = :'hostile' AS same_answers, split_part(:'normal', ' ', 2)::integer > 1000 AS many_rows;
+SELECT :'normal' = :'hostile' AS same_answers, split_part(:'normal', ' ', 2)::integer AS rows;
 -- The quota merge trigger, under the hostile path too.
 SET search_path = public, pg_catalog;
 INSERT INTO public.userquota (uid, bytes, messages) VALUES (70000, 10, 1), (70000, 5, 1);

@@ -71,13 +71,15 @@ SELECT t.snapshot('mail') = :'before' AS unchanged,
 SET vmm_upgrade.dovecot_version = '2.3.19';
 SET vmm_upgrade.dovecot_role = regress_vmm_dovecot;
 SET vmm_upgrade.postfix_role = regress_vmm_postfix;
+SELECT now() AS update_began \gset
 ALTER EXTENSION vmm_upgrade UPDATE;
 SELECT split_part(extversion, '+', 1) AS extversion FROM pg_extension WHERE extname = 'vmm_upgrade';
 SELECT * FROM vmm_upgrade.detect_layout();
 SELECT count(*) AS deviations FROM vmm_upgrade.check_layout('0.6', '1.2');
 -- The history: the adoption and the update.
 SELECT from_version, to_version, from_dovecot, to_dovecot, users_changed, domains_changed,
-       performed_by = session_user AS by_me, duration >= '0'::interval AS timed,
+       performed_by = session_user AS by_me, duration IS NOT NULL AS timed,
+       started_at >= :'update_began' AND started_at + duration BETWEEN started_at AND now() AS during_update,
        details - 'granted' AS details, details -> 'granted' AS granted
   FROM vmm_upgrade.history ORDER BY id;
 -- The data: every user's services as a service set, inherited transports.
@@ -145,12 +147,12 @@ CREATE ROLE "Regress Vmm Dovecot";
 SELECT * FROM vmm_upgrade.set_permissions('Regress Vmm Dovecot', 'regress_vmm_postfix');
 -- The roles can read through the lookups and nothing more.
 SET ROLE regress_vmm_postfix;
-SELECT count(*) > 0 AS postfix_reads FROM mail.users u JOIN mail.domain_name n USING (gid),
+SELECT count(*) AS postfix_reads FROM mail.users u JOIN mail.domain_name n USING (gid),
        mail.postfix_virtual_mailbox_map(u.local_part, n.domainname);
 SELECT passwd FROM mail.users LIMIT 1;
 RESET ROLE;
 SET ROLE regress_vmm_dovecot;
-SELECT count(*) > 0 AS dovecot_reads FROM mail.users u JOIN mail.domain_name n USING (gid),
+SELECT count(*) AS dovecot_reads FROM mail.users u JOIN mail.domain_name n USING (gid),
        mail.dovecotpassword(u.local_part, n.domainname);
 SELECT transport FROM mail.transport LIMIT 1;
 RESET ROLE;

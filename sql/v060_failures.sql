@@ -34,10 +34,10 @@ SET vmm_upgrade.schema = m11;
 SET vmm_upgrade.transport_domain = inherit;
 CREATE EXTENSION vmm_upgrade VERSION '0.6.0';
 -- 1. ALTER EXTENSION vmm_upgrade UPDATE failed at each of its DDL commands.
-SELECT commands > 20 AS many_commands, failed = commands AS all_failed, unchanged = commands AS all_unchanged
+SELECT commands, failed = commands AS all_failed, unchanged = commands AS all_unchanged
   FROM t.fail_each('ALTER EXTENSION vmm_upgrade UPDATE', 'm11');
 -- 2. The same for replace_lookup_functions.
-SELECT commands > 20 AS many_commands, failed = commands AS all_failed, unchanged = commands AS all_unchanged
+SELECT commands, failed = commands AS all_failed, unchanged = commands AS all_unchanged
   FROM t.fail_each('SELECT vmm_upgrade.replace_lookup_functions()', 'm11');
 -- (the failure is real: not failing, the step changes the schema)
 SELECT t.snapshot('m11') = :'m11_before' AS unchanged;

@@ -47,12 +47,12 @@ END $$;
 -- Every account under every name of its domain, as Dovecot's passdb sees
 -- it (vmm's own functions name their tables without a schema).
 CREATE FUNCTION t.logins(s name)
-RETURNS TABLE (userid text, can_login boolean, services jsonb, transport text)
+RETURNS TABLE (userid text, password text, services jsonb, transport text)
 LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM set_config('search_path', quote_ident(s) || ', pg_catalog', true);
 	RETURN QUERY EXECUTE format($q$
-		SELECT u.local_part || '@' || n.domainname, r.password IS NOT NULL,
+		SELECT u.local_part || '@' || n.domainname, r.password::text,
 		       to_jsonb(r) - 'userid' - 'password', t.transport::text
 		  FROM %1$I.users u
 		  JOIN %1$I.domain_name n USING (gid)
@@ -90,10 +90,13 @@ SELECT t.snapshot('m11') = :'m11_before' AS unchanged, t.sequences('m11') = :'m1
 SELECT from_version, to_version, from_dovecot, jsonb_pretty(details) FROM vmm_upgrade.history;
 SELECT * FROM vmm_upgrade.check_0_6_0_defects();
 -- The update fixes both and says so.
+SELECT now() AS update_began \gset
 ALTER EXTENSION vmm_upgrade UPDATE;
 SELECT split_part(extversion, '+', 1) AS extversion FROM pg_extension WHERE extname = 'vmm_upgrade';
 SELECT from_version, to_version, from_dovecot, to_dovecot, users_changed,
-       duration IS NOT NULL AS timed, jsonb_pretty(details)
+       duration IS NOT NULL AS timed,
+       started_at >= :'update_began' AND started_at + duration BETWEEN started_at AND now() AS during_update,
+       jsonb_pretty(details)
   FROM vmm_upgrade.history WHERE id > 1;
 -- ann and dan inherit their domain's transport now; the row "domain" stays.
 SELECT local_part, ssid, tid FROM m11.users ORDER BY uid;

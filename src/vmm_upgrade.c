@@ -14,13 +14,12 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
-
 #include "catalog/namespace.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "dovecot_version.h"
 #include "vmm_upgrade.h"
 
 PG_MODULE_MAGIC;
@@ -30,6 +29,8 @@ static char *vmm_dovecot_version_guc = NULL;
 static char *vmm_dovecot_role_guc = NULL;
 static char *vmm_postfix_role_guc = NULL;
 static int	vmm_transport_domain_guc = 0;
+static bool vmm_lookups_052_guc = false;
+static char *vmm_downgrade_discard_guc = NULL;
 
 /*
  * What accounts on a transport row named "domain" are: vmm 0.6.0 put them
@@ -54,70 +55,10 @@ PG_FUNCTION_INFO_V1(vmm_upgrade_schema_setting);
  * was loaded are re-applied then; a check hook that rejected one would only
  * drop it with a WARNING and leave the default in force, so that the update
  * silently did something else than asked.  They are therefore accepted as
- * they are, and every use parses them again (vmm_parse_dovecot_version),
+ * they are, and every use parses them again (dovecot_version_parse),
  * failing before anything is changed.
  */
 static bool defining_settings = false;
-
-/*
- * vmm_parse_dovecot_version
- *		Read a Dovecot version as "dovecot --version" prints it.
- *
- * Only the first word counts ("2.3.19.1 (9b53102964)" is 2.3.19.1); it must
- * be a dotted number.  Sets *at_least_1_2 to whether the version is 1.2 or
- * later, which is all the layouts care about; the comparison works on the
- * digits, so no version is too large for it.  Returns false for anything
- * that is not a version.
- */
-bool
-vmm_parse_dovecot_version(const char *value, bool *at_least_1_2)
-{
-	const char *p = value;
-	const char *major;
-	const char *minor = NULL;
-	size_t		major_len;
-	bool		want_digit = true;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '\0')
-		return false;
-	while (*p == '0' && isdigit((unsigned char) p[1]))
-		p++;					/* leading zeros do not count */
-	major = p;
-	for (; *p && *p != ' ' && *p != '\t' && *p != '\n'; p++)
-	{
-		if (isdigit((unsigned char) *p))
-			want_digit = false;
-		else if (*p == '.' && !want_digit)
-		{
-			want_digit = true;
-			if (minor == NULL)
-				minor = p + 1;
-		}
-		else
-			return false;
-	}
-	if (want_digit)
-		return false;
-
-	major_len = strspn(major, "0123456789");
-	if (major_len > 1 || (major_len == 1 && *major > '1'))
-		*at_least_1_2 = true;
-	else if (*major == '0')
-		*at_least_1_2 = false;
-	else
-	{
-		/* major version 1: the minor decides */
-		size_t		minor_len;
-
-		while (minor != NULL && *minor == '0' && isdigit((unsigned char) minor[1]))
-			minor++;
-		minor_len = minor ? strspn(minor, "0123456789") : 0;
-		*at_least_1_2 = minor_len > 1 || (minor_len == 1 && *minor >= '2');
-	}
-	return true;
-}
 
 /*
  * check_dovecot_version
@@ -131,10 +72,10 @@ vmm_parse_dovecot_version(const char *value, bool *at_least_1_2)
 static bool
 check_dovecot_version(char **newval, void **extra, GucSource source)
 {
-	bool		at_least_1_2;
+	DovecotVersion dv;
 
 	if (defining_settings || *newval == NULL || **newval == '\0' ||
-		vmm_parse_dovecot_version(*newval, &at_least_1_2))
+		dovecot_version_parse(*newval, &dv))
 		return true;
 
 	GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
@@ -220,6 +161,24 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("vmm_upgrade.lookups_052",
+							 "Whether the downgrade to 0.5.2 also creates the optional 0.5.2 lookup functions.",
+							 "They are created anyway when the database had them before its upgrade to 0.6 (vmm_upgrade.history).",
+							 &vmm_lookups_052_guc,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("vmm_upgrade.downgrade_discard",
+							   "Comma-separated kinds of 0.6 data the downgrade to 0.5.2 may discard.",
+							   "Kinds: catchall, quota_limits, quota_usage, notes, maillocation_extra; the history counts what was discarded.",
+							   &vmm_downgrade_discard_guc,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("vmm_upgrade");
 	defining_settings = false;
@@ -311,15 +270,15 @@ Datum
 vmm_upgrade_dovecot_variant(PG_FUNCTION_ARGS)
 {
 	char	   *value = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	bool		at_least_1_2;
+	DovecotVersion dv;
 
-	if (!vmm_parse_dovecot_version(value, &at_least_1_2))
+	if (!dovecot_version_parse(value, &dv))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for vmm_upgrade.dovecot_version: \"%s\"", value),
 				 errdetail("Nothing was changed."),
 				 errhint("Set it to what \"dovecot --version\" prints, e.g. 2.3.19, or reset it to keep the Dovecot variant the database has.")));
-	PG_RETURN_TEXT_P(cstring_to_text(at_least_1_2 ? "1.2" : "1.1"));
+	PG_RETURN_TEXT_P(cstring_to_text(dv.at_least_1_2 ? "1.2" : "1.1"));
 }
 
 /*

@@ -15,6 +15,5 @@
 #include "postgres.h"
 
 extern Oid	vmm_resolve_mail_schema(Name given, char **name_out);
-extern bool vmm_parse_dovecot_version(const char *value, bool *at_least_1_2);
 
 #endif							/* VMM_UPGRADE_H */

@@ -28,10 +28,10 @@ SELECT d.what, m.maildir, t.transport, p.password, p.smtp, p.pop3, p.imap, p.sie
 SELECT d.what, a.destination
   FROM demo_address d JOIN postfix_alias a ON a.address = d.localpart || '@' || d.domain;
 
--- The roles Postfix and Dovecot connect as; the update grants them what
--- they need (and warns if they are missing).
-CREATE ROLE dovecot LOGIN;
-CREATE ROLE postfix LOGIN;
+-- The roles Postfix and Dovecot connect as (made by demo-in-cluster.sh,
+-- with passwords); the update grants them what they need (and warns if
+-- they are missing).
+SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('dovecot', 'postfix') ORDER BY 1;
 
 -- The upgrade: one transaction, validated before and after.
 \timing on

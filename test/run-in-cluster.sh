@@ -70,11 +70,36 @@ else
 	failed=$((failed + 1))
 fi
 
+# --- Sqitch (examples/sqitch; test/sqitch.sh) ---
+echo "== sqitch"
+bash test/sqitch.sh 2>&1 | tee test/results/sqitch.log
+line=$(grep -E '^sqitch: [0-9]+ passed, [0-9]+ failed' test/results/sqitch.log | tail -1)
+if [ -n "$line" ]; then
+	passed=$((passed + $(echo "$line" | awk '{print $2}'))); failed=$((failed + $(echo "$line" | awk '{print $4}')))
+else
+	failed=$((failed + 1))
+fi
+# --- end Sqitch ---
+
 # vmm-cfg-upgrade: golden files, configparser check, bounded fuzzing.
 if [ -f src/cfg/cfg.mk ]; then
 	echo "== vmm-cfg-upgrade"
 	make -s cfg-test 2>&1 | tee test/results/cfg.log
 	line=$(grep -E '^cfg: [0-9]+ passed, [0-9]+ failed' test/results/cfg.log | tail -1)
+	if [ -n "$line" ]; then
+		p=$(echo "$line" | awk '{print $2}'); q=$(echo "$line" | awk '{print $4}')
+		passed=$((passed + p)); failed=$((failed + q))
+	else
+		failed=$((failed + 1))
+	fi
+fi
+
+# end to end: the real Postfix and Dovecot before and after the upgrade, on
+# both Dovecot variants and on a hot standby (test/e2e/run.sh).
+if [ -f test/e2e/run.sh ]; then
+	echo "== end to end (Postfix, Dovecot, hot standby)"
+	bash test/e2e/run.sh 2>&1 | tee test/results/e2e.log
+	line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed' test/results/e2e.log | tail -1)
 	if [ -n "$line" ]; then
 		p=$(echo "$line" | awk '{print $2}'); q=$(echo "$line" | awk '{print $4}')
 		passed=$((passed + p)); failed=$((failed + q))

@@ -5,9 +5,10 @@
 # errors, builds and installs the Debian packages (test/package.sh, which
 # also tests the PGXN distribution), starts a throwaway PostgreSQL 15
 # cluster with pg_virtualenv (the machine's own clusters are never touched),
-# runs the pg_regress suite, the pgTAP suite and the vmm-cfg-upgrade tests
-# against what the packages installed, removes the cluster, removes the
-# packages (nothing of theirs may be left), and ends with one line
+# runs the pg_regress suite, the pgTAP suite, the vmm-cfg-upgrade tests and
+# the end-to-end tests with the real Postfix and Dovecot (test/e2e/) against
+# what the packages installed, removes the cluster, removes the packages
+# (nothing of theirs may be left), and ends with one line
 # "vmm_upgrade: N passed, N failed" counting every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."

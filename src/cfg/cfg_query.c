@@ -12,6 +12,13 @@
  * reported, because guessing at an admin's own SQL could break mail
  * delivery or logins.
  *
+ * The stock queries of both versions are not written here: they come
+ * from src/client_queries.tsv (compiled in as src/client_queries_data.h),
+ * from which the extension's update WARNINGs are made too.  Both kinds of
+ * file go through one driver, rewrite_queries(); they differ only in how
+ * settings are read (postfix_settings, dovecot_settings) and in what a
+ * file as a whole is told it lacks.
+ *
  * src/cfg/cfg_query.c
  *
  *-------------------------------------------------------------------------
@@ -23,52 +30,112 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct QueryMap
+/*
+ * One line of src/client_queries.tsv, where the queries are written once
+ * (the extension's update WARNINGs are made from the same file).
+ */
+typedef struct ClientQuery
 {
-	const char *old;			/* vmm 0.5.2 query, or NULL: already new */
-	const char *new;			/* vmm 0.6 query */
-	const char *what;			/* for the report */
-} QueryMap;
+	const char *client;			/* "postfix" or "dovecot" */
+	const char *setting;		/* Postfix: the map's file as vmm 0.6 names
+								 * it; Dovecot: the setting */
+	const char *param;			/* Postfix: the map's main.cf parameter */
+	const char *old_name;		/* Postfix: the file's vmm 0.5.2 name, if
+								 * vmm 0.6 renamed it */
+	const char *variant;		/* "quota": the quota plugin's user_query */
+	const char *old_query;		/* vmm 0.5.2's query, NULL: new in 0.6 */
+	const char *query;			/* vmm 0.6's query */
+	const char *what;			/* for the report: "view -> function()" */
+} ClientQuery;
 
-/* Postfix: vmm 0.5.2 views -> vmm 0.6 functions */
-static const QueryMap postfix_map[] = {
-	{"SELECT maildir FROM postfix_maildir WHERE address='%s'",
-		"SELECT maildir FROM postfix_virtual_mailbox_map('%u', '%d')",
-	"postfix_maildir -> postfix_virtual_mailbox_map()"},
-	{"SELECT uid FROM postfix_uid WHERE address='%s'",
-		"SELECT uid FROM postfix_virtual_uid_map('%u', '%d')",
-	"postfix_uid -> postfix_virtual_uid_map()"},
-	{"SELECT destination FROM postfix_alias WHERE address='%s'",
-		"SELECT destination FROM postfix_virtual_alias_map('%u', '%d')",
-	"postfix_alias -> postfix_virtual_alias_map()"},
-	{"SELECT destination FROM postfix_relocated WHERE address='%s'",
-		"SELECT destination FROM postfix_relocated_map('%u', '%d')",
-	"postfix_relocated -> postfix_relocated_map()"},
-	{"SELECT transport FROM postfix_transport WHERE address='%s'",
-		"SELECT transport FROM postfix_transport_map('%u', '%d')",
-	"postfix_transport -> postfix_transport_map()"},
-	/* already right for vmm 0.6 */
-	{NULL, "SELECT maildir FROM postfix_virtual_mailbox_map('%u', '%d')", NULL},
-	{NULL, "SELECT uid FROM postfix_virtual_uid_map('%u', '%d')", NULL},
-	{NULL, "SELECT destination FROM postfix_virtual_alias_map('%u', '%d')", NULL},
-	{NULL, "SELECT destination FROM postfix_relocated_map('%u', '%d')", NULL},
-	{NULL, "SELECT transport FROM postfix_transport_map('%u', '%d')", NULL},
-	{NULL, "SELECT login FROM postfix_smtpd_sender_login_map('%u', '%d')", NULL},
-	{NULL, "SELECT gid FROM postfix_gid WHERE domainname='%s'", NULL},
-	{NULL, "SELECT gid FROM postfix_gid WHERE domainname='%d'", NULL},
-	{NULL, NULL, NULL}
+#include "client_queries_data.h"
+
+/*
+ * Postfix queries vmm 0.6 did not change (virtual_gid_maps and
+ * virtual_mailbox_domains): right as they are, never rewritten.
+ */
+static const char *const postfix_kept[] = {
+	"SELECT gid FROM postfix_gid WHERE domainname='%s'",
+	"SELECT gid FROM postfix_gid WHERE domainname='%d'",
+	NULL
 };
 
-#define DOVECOT_PASSWORD_OLD \
-	"SELECT \"user\", password FROM dovecot_password WHERE \"user\"='%u' AND %Ls"
-#define DOVECOT_PASSWORD_NEW \
-	"SELECT userid AS \"user\", password FROM dovecotpassword('%Ln', '%Ld') WHERE %Ls"
-#define DOVECOT_USER_OLD \
-	"SELECT home, uid, gid, 'maildir:'||mail AS mail FROM dovecot_user WHERE userid = '%u'"
-#define DOVECOT_USER_NEW \
-	"SELECT home, uid, gid, mail FROM dovecotuser('%Ln', '%Ld')"
-#define DOVECOT_QUOTAUSER_NEW \
-	"SELECT home, uid, gid, mail, quota_rule FROM dovecotquotauser('%Ln', '%Ld')"
+/* What lookup() made of a query. */
+#define QUERY_UNKNOWN	0		/* none of the stock queries: left alone */
+#define QUERY_CURRENT	1		/* already vmm 0.6's */
+#define QUERY_OLD		2		/* vmm 0.5.2's: to be rewritten */
+
+/* characters around which SQL whitespace carries no meaning */
+static int
+sql_punct(char c)
+{
+	return c == '=' || c == ',' || c == '(' || c == ')' || c == '|' ||
+		c == ';';
+}
+
+/*
+ * Reduce an SQL query to a canonical form so that we recognise vmm's
+ * stock queries however an admin spaced or capitalised them: keywords
+ * and unquoted names are lower-cased, whitespace runs become one space
+ * and vanish next to = , ( ) || ;, a trailing semicolon is dropped.
+ * Quoted strings, quoted identifiers and %-variables (Dovecot's %Ln is
+ * not %ln) are copied exactly.  Anything else stays significant, so an
+ * unusual query simply does not match and is left alone.
+ */
+static void
+sql_normalize(const char *s, size_t n, StrBuf *out)
+{
+	size_t		i = 0;
+	int			pending_space = 0;
+
+	out->len = 0;
+	sb_append(out, "", 0);
+	while (i < n)
+	{
+		char		c = s[i];
+
+		if (isspace((unsigned char) c))
+		{
+			pending_space = 1;
+			i++;
+			continue;
+		}
+		if (pending_space && out->len > 0 && !sql_punct(c) &&
+			!sql_punct(out->data[out->len - 1]))
+			sb_append(out, " ", 1);
+		pending_space = 0;
+		if (c == '\'' || c == '"')
+		{
+			size_t		j = i + 1;
+
+			while (j < n && s[j] != c)
+				j++;
+			if (j < n)
+				j++;
+			sb_append(out, s + i, j - i);
+			i = j;
+		}
+		else if (c == '%')
+		{
+			size_t		j = i + 1;
+
+			while (j < n && isalnum((unsigned char) s[j]))
+				j++;
+			sb_append(out, s + i, j - i);
+			i = j;
+		}
+		else
+		{
+			char		lc = (char) tolower((unsigned char) c);
+
+			sb_append(out, &lc, 1);
+			i++;
+		}
+	}
+	while (out->len > 0 && (out->data[out->len - 1] == ';' ||
+							out->data[out->len - 1] == ' '))
+		out->data[--out->len] = '\0';
+}
 
 /* a logical setting: its first physical line and its continuation lines */
 typedef struct Setting
@@ -146,29 +213,77 @@ append_piece(StrBuf *sb, const char *s, size_t n)
 	sb_append(sb, s, n);
 }
 
-/* Look a query up in a map by its normalised form; NULL if unknown. */
-static const QueryMap *
-lookup(const QueryMap *map, const char *query, size_t n)
+/* Is the normalised query q the stock query cand?  k is scratch space. */
+static int
+is_query(const StrBuf *q, const char *cand, StrBuf *k)
+{
+	sql_normalize(cand, strlen(cand), k);
+	return strcmp(q->data, k->data) == 0;
+}
+
+/* Are two variants ("quota" or NULL) the same? */
+static int
+same_variant(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/*
+ * Look a query up among the client's stock queries by its normalised form:
+ * those of one setting (Dovecot), or of any (setting NULL: Postfix files
+ * are not told apart by name).  A vmm 0.5.2 query is QUERY_OLD, and *row
+ * the line that replaces it: the one of the variant asked for ("quota" or
+ * NULL) where the setting has several, else the plain one.  A vmm 0.6
+ * query of any variant is QUERY_CURRENT.
+ */
+static int
+lookup(const char *client, const char *setting, const char *variant,
+	   const char *query, size_t n, const ClientQuery **row)
 {
 	StrBuf		q,
 				k;
-	const QueryMap *found = NULL;
+	int			current = 0;
 	int			i;
 
 	sb_init(&q);
 	sb_init(&k);
 	sql_normalize(query, n, &q);
-	for (i = 0; map[i].new != NULL && found == NULL; i++)
+	*row = NULL;
+	for (i = 0; client_queries[i].client != NULL; i++)
 	{
-		const char *cand = map[i].old ? map[i].old : map[i].new;
+		const ClientQuery *cq = &client_queries[i];
 
-		sql_normalize(cand, strlen(cand), &k);
-		if (strcmp(q.data, k.data) == 0)
-			found = &map[i];
+		if (strcmp(cq->client, client) != 0 ||
+			(setting != NULL && strcmp(cq->setting, setting) != 0))
+			continue;
+		if (cq->old_query != NULL && is_query(&q, cq->old_query, &k))
+		{
+			if (same_variant(cq->variant, variant) ||
+				(*row == NULL && cq->variant == NULL))
+				*row = cq;
+		}
+		else if (is_query(&q, cq->query, &k))
+			current = 1;
 	}
+	for (i = 0; strcmp(client, "postfix") == 0 && postfix_kept[i] != NULL; i++)
+		if (is_query(&q, postfix_kept[i], &k))
+			current = 1;
 	sb_free(&q);
 	sb_free(&k);
-	return found;
+	return *row != NULL ? QUERY_OLD : current ? QUERY_CURRENT : QUERY_UNKNOWN;
+}
+
+/* Does some Dovecot line of src/client_queries.tsv have this setting? */
+static int
+dovecot_query_setting(const char *name)
+{
+	int			i;
+
+	for (i = 0; client_queries[i].client != NULL; i++)
+		if (strcmp(client_queries[i].client, "dovecot") == 0 &&
+			strcmp(client_queries[i].setting, name) == 0)
+			return 1;
+	return 0;
 }
 
 /*
@@ -283,85 +398,6 @@ postfix_settings(const char *fname, const SrcLine *lines, size_t n,
 }
 
 /*
- * Rewrite the query of one Postfix pgsql table file held in memory.
- * Returns 0 or an exit code (malformed line).
- */
-int
-postfix_rewrite(const char *fname, const char *buf, size_t len,
-				Rewrite *rw, CfgError *err)
-{
-	SrcLine    *lines;
-	size_t		n,
-				nsets = 0,
-				i;
-	Setting    *sets = NULL;
-	const char **repl;
-	int			rc,
-				queries = 0,
-				legacy = 0;
-	const char *base = strrchr(fname, '/');
-
-	base = base ? base + 1 : fname;
-	rw->changed = 0;
-	if (len > 0 && memchr(buf, '\0', len) != NULL)
-	{
-		cfg_set_error(err, CFG_EXIT_ERROR, fname, 0,
-					  "binary data (NUL bytes), not a Postfix table");
-		return err->code;
-	}
-	n = cfg_split_lines(buf, len, &lines);
-	rc = postfix_settings(fname, lines, n, &sets, &nsets, err);
-	if (rc != 0)
-	{
-		free(lines);
-		return rc;
-	}
-	repl = cfg_malloc((nsets + 1) * sizeof(char *));
-	for (i = 0; i < nsets; i++)
-	{
-		const QueryMap *m;
-
-		repl[i] = NULL;
-		if (strcmp(sets[i].name, "table") == 0 ||
-			strcmp(sets[i].name, "select_field") == 0 ||
-			strcmp(sets[i].name, "where_field") == 0)
-			legacy = 1;
-		if (strcmp(sets[i].name, "query") != 0)
-			continue;
-		queries++;
-		m = lookup(postfix_map, sets[i].value.data, sets[i].value.len);
-		if (m == NULL)
-			sb_printf(&rw->report,
-					  "%s:%d: query not recognised, left alone: %s\n",
-					  fname, lines[sets[i].first].lineno, sets[i].value.data);
-		else if (m->old != NULL)
-		{
-			repl[i] = m->new;
-			sb_printf(&rw->report, "%s:%d: query rewritten: %s\n", fname,
-					  lines[sets[i].first].lineno, m->what);
-		}
-	}
-	if (queries == 0 && legacy)
-		sb_printf(&rw->report,
-				  "%s: uses table/select_field/where_field, not a query; left alone, write a vmm 0.6 query yourself\n",
-				  fname);
-	else if (queries == 0)
-		sb_printf(&rw->report, "%s: no query setting, left alone\n", fname);
-	if (strcmp(base, "pgsql-transport.cf") == 0)
-		sb_printf(&rw->report,
-				  "%s: vmm 0.6 names this file pgsql-transport_maps.cf; it keeps its name here (transport_maps in main.cf refers to it)\n",
-				  fname);
-	emit_with_replacements(lines, n, sets, repl, nsets,
-						   cfg_default_eol(lines, n), 1, &rw->out);
-	rw->changed = (rw->out.len != len ||
-				   (len > 0 && memcmp(rw->out.data, buf, len) != 0));
-	free(repl);
-	free_settings(sets, nsets);
-	free(lines);
-	return 0;
-}
-
-/*
  * Collect the settings of a Dovecot SQL file: "name = value", where a
  * line ending in a backslash continues on the next line.  Lines starting
  * with '!' (includes) or holding braces are left to Dovecot.
@@ -433,6 +469,141 @@ dovecot_settings(const char *fname, const SrcLine *lines, size_t n,
 	return 0;
 }
 
+/* Is line k of the table the first of its client with its setting? */
+static int
+first_of_setting(int k)
+{
+	int			j;
+
+	for (j = 0; j < k; j++)
+		if (strcmp(client_queries[j].client, client_queries[k].client) == 0 &&
+			strcmp(client_queries[j].setting, client_queries[k].setting) == 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Rewrite the queries of one Postfix table or Dovecot SQL file held in
+ * memory (client "postfix" or "dovecot"): each query setting that is
+ * vmm 0.5.2's stock query gets vmm 0.6's of the variant asked for, any
+ * other is reported; then what the file as a whole lacks is reported.
+ * Returns 0 or an exit code (binary data, malformed line).
+ */
+static int
+rewrite_queries(const char *client, const char *fname, const char *buf,
+				size_t len, const char *variant, Rewrite *rw, CfgError *err)
+{
+	int			postfix = strcmp(client, "postfix") == 0;
+	SrcLine    *lines;
+	size_t		n,
+				nsets = 0,
+				i;
+	Setting    *sets = NULL;
+	const char **repl;
+	int			rc,
+				queries = 0,
+				legacy = 0,
+				k;
+	int			seen[sizeof(client_queries) / sizeof(client_queries[0])];
+	const char *base = strrchr(fname, '/');
+
+	base = base ? base + 1 : fname;
+	rw->changed = 0;
+	if (len > 0 && memchr(buf, '\0', len) != NULL)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, fname, 0,
+					  "binary data (NUL bytes), not a %s",
+					  postfix ? "Postfix table" : "Dovecot SQL file");
+		return err->code;
+	}
+	n = cfg_split_lines(buf, len, &lines);
+	rc = postfix ? postfix_settings(fname, lines, n, &sets, &nsets, err) :
+		dovecot_settings(fname, lines, n, &sets, &nsets, err);
+	if (rc != 0)
+	{
+		free(lines);
+		return rc;
+	}
+	memset(seen, 0, sizeof(seen));
+	repl = cfg_malloc((nsets + 1) * sizeof(char *));
+	for (i = 0; i < nsets; i++)
+	{
+		const ClientQuery *row;
+		const char *name = sets[i].name;
+
+		repl[i] = NULL;
+		if (postfix && (strcmp(name, "table") == 0 ||
+						strcmp(name, "select_field") == 0 ||
+						strcmp(name, "where_field") == 0))
+			legacy = 1;
+		if (postfix ? strcmp(name, "query") != 0 : !dovecot_query_setting(name))
+			continue;
+		queries++;
+		for (k = 0; client_queries[k].client != NULL; k++)
+			if (strcmp(client_queries[k].client, client) == 0 &&
+				strcmp(client_queries[k].setting, name) == 0)
+				seen[k] = 1;
+		switch (lookup(client, postfix ? NULL : name, variant,
+					   sets[i].value.data, sets[i].value.len, &row))
+		{
+			case QUERY_UNKNOWN:
+				sb_printf(&rw->report,
+						  "%s:%d: %s not recognised, left alone: %s\n",
+						  fname, lines[sets[i].first].lineno, name,
+						  sets[i].value.data);
+				break;
+			case QUERY_OLD:
+				repl[i] = row->query;
+				sb_printf(&rw->report, "%s:%d: %s rewritten: %s\n", fname,
+						  lines[sets[i].first].lineno, name, row->what);
+				break;
+			default:
+				break;
+		}
+	}
+	if (postfix && queries == 0 && legacy)
+		sb_printf(&rw->report,
+				  "%s: uses table/select_field/where_field, not a query; left alone, write a vmm 0.6 query yourself\n",
+				  fname);
+	else if (postfix && queries == 0)
+		sb_printf(&rw->report, "%s: no query setting, left alone\n", fname);
+	for (k = 0; client_queries[k].client != NULL; k++)
+	{
+		const ClientQuery *cq = &client_queries[k];
+
+		if (strcmp(cq->client, client) != 0)
+			continue;
+		if (postfix && cq->old_name != NULL &&
+			strcmp(base, cq->old_name) == 0)
+			sb_printf(&rw->report,
+					  "%s: vmm 0.6 names this file %s; it keeps its name here (%s in main.cf refers to it)\n",
+					  fname, cq->setting, cq->param);
+		/* a Dovecot setting not there: say so once, at its first line */
+		if (!postfix && !seen[k] && first_of_setting(k))
+			sb_printf(&rw->report, "%s: no %s setting\n", fname,
+					  cq->setting);
+	}
+	emit_with_replacements(lines, n, sets, repl, nsets,
+						   cfg_default_eol(lines, n), postfix, &rw->out);
+	rw->changed = (rw->out.len != len ||
+				   (len > 0 && memcmp(rw->out.data, buf, len) != 0));
+	free(repl);
+	free_settings(sets, nsets);
+	free(lines);
+	return 0;
+}
+
+/*
+ * Rewrite the query of one Postfix pgsql table file held in memory.
+ * Returns 0 or an exit code (malformed line).
+ */
+int
+postfix_rewrite(const char *fname, const char *buf, size_t len,
+				Rewrite *rw, CfgError *err)
+{
+	return rewrite_queries("postfix", fname, buf, len, NULL, rw, err);
+}
+
 /*
  * Rewrite password_query and user_query of a Dovecot SQL file held in
  * memory; quota selects dovecotquotauser() for the user query.  Returns
@@ -442,93 +613,6 @@ int
 dovecot_rewrite(const char *fname, const char *buf, size_t len, int quota,
 				Rewrite *rw, CfgError *err)
 {
-	SrcLine    *lines;
-	size_t		n,
-				nsets = 0,
-				i;
-	Setting    *sets = NULL;
-	const char **repl;
-	int			rc,
-				seen_pw = 0,
-				seen_user = 0;
-	QueryMap	pw_map[3],
-				user_map[4];
-
-	rw->changed = 0;
-	if (len > 0 && memchr(buf, '\0', len) != NULL)
-	{
-		cfg_set_error(err, CFG_EXIT_ERROR, fname, 0,
-					  "binary data (NUL bytes), not a Dovecot SQL file");
-		return err->code;
-	}
-	pw_map[0].old = DOVECOT_PASSWORD_OLD;
-	pw_map[0].new = DOVECOT_PASSWORD_NEW;
-	pw_map[0].what = "dovecot_password -> dovecotpassword()";
-	pw_map[1].old = NULL;
-	pw_map[1].new = DOVECOT_PASSWORD_NEW;
-	pw_map[1].what = NULL;
-	pw_map[2].old = pw_map[2].new = pw_map[2].what = NULL;
-	user_map[0].old = DOVECOT_USER_OLD;
-	user_map[0].new = quota ? DOVECOT_QUOTAUSER_NEW : DOVECOT_USER_NEW;
-	user_map[0].what = quota ? "dovecot_user -> dovecotquotauser()" :
-		"dovecot_user -> dovecotuser()";
-	user_map[1].old = NULL;
-	user_map[1].new = DOVECOT_USER_NEW;
-	user_map[1].what = NULL;
-	user_map[2].old = NULL;
-	user_map[2].new = DOVECOT_QUOTAUSER_NEW;
-	user_map[2].what = NULL;
-	user_map[3].old = user_map[3].new = user_map[3].what = NULL;
-
-	n = cfg_split_lines(buf, len, &lines);
-	rc = dovecot_settings(fname, lines, n, &sets, &nsets, err);
-	if (rc != 0)
-	{
-		free(lines);
-		return rc;
-	}
-	repl = cfg_malloc((nsets + 1) * sizeof(char *));
-	for (i = 0; i < nsets; i++)
-	{
-		const QueryMap *map,
-				   *m;
-
-		repl[i] = NULL;
-		if (strcmp(sets[i].name, "password_query") == 0)
-		{
-			map = pw_map;
-			seen_pw = 1;
-		}
-		else if (strcmp(sets[i].name, "user_query") == 0)
-		{
-			map = user_map;
-			seen_user = 1;
-		}
-		else
-			continue;
-		m = lookup(map, sets[i].value.data, sets[i].value.len);
-		if (m == NULL)
-			sb_printf(&rw->report,
-					  "%s:%d: %s not recognised, left alone: %s\n",
-					  fname, lines[sets[i].first].lineno, sets[i].name,
-					  sets[i].value.data);
-		else if (m->old != NULL)
-		{
-			repl[i] = m->new;
-			sb_printf(&rw->report, "%s:%d: %s rewritten: %s\n", fname,
-					  lines[sets[i].first].lineno, sets[i].name, m->what);
-		}
-	}
-	if (!seen_pw)
-		sb_printf(&rw->report, "%s: no password_query setting\n", fname);
-	if (!seen_user)
-		sb_printf(&rw->report, "%s: no user_query setting\n", fname);
-	emit_with_replacements(lines, n, sets, repl, nsets,
-						   cfg_default_eol(lines, n), 0, &rw->out);
-	rw->changed = (rw->out.len != len ||
-				   (len > 0 && memcmp(rw->out.data, buf, len) != 0));
-	free(repl);
-	free_settings(sets, nsets);
-	free(lines);
-	return 0;
+	return rewrite_queries("dovecot", fname, buf, len,
+						   quota ? "quota" : NULL, rw, err);
 }

@@ -117,9 +117,6 @@ extern int	postfix_rewrite(const char *fname, const char *buf, size_t len,
 extern int	dovecot_rewrite(const char *fname, const char *buf, size_t len,
 							int quota, Rewrite *rw, CfgError *err);
 
-extern int	cfg_version_ok(const char *v, size_t n);
-extern void sql_normalize(const char *s, size_t n, StrBuf *out);
-
 extern void cfg_unified_diff(const char *oldname, const char *newname,
 							 const char *a, size_t alen,
 							 const char *b, size_t blen, StrBuf *out);

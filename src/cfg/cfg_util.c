@@ -3,8 +3,7 @@
  * cfg_util.c
  *	  Small helpers shared by the vmm-cfg-upgrade rewriters: growable
  *	  buffers, checked allocation, splitting a buffer into lines while
- *	  keeping each line's own line end, error formatting, Dovecot version
- *	  syntax and SQL query normalisation.
+ *	  keeping each line's own line end, error formatting.
  *
  * src/cfg/cfg_util.c
  *
@@ -12,7 +11,6 @@
  */
 #include "cfg_upgrade.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,139 +232,4 @@ rewrite_free(Rewrite *rw)
 {
 	sb_free(&rw->out);
 	sb_free(&rw->report);
-}
-
-/*
- * Parse a run of decimal digits no larger than 255 (vmm 0.6 packs each
- * version part into one byte and rejects larger ones).  Returns the
- * number of bytes consumed, 0 when there is no valid number.
- */
-static size_t
-small_number(const char *s, size_t n)
-{
-	size_t		i = 0;
-	unsigned	val = 0;
-
-	while (i < n && isdigit((unsigned char) s[i]))
-	{
-		val = val * 10 + (unsigned) (s[i] - '0');
-		if (val > 255 || i >= 3)
-			return 0;
-		i++;
-	}
-	return i;
-}
-
-/*
- * Does v look like a Dovecot version vmm 0.6 accepts: MAJOR.MINOR.PATCH
- * or MAJOR.MINOR.(alpha|beta|rc)N, each number at most 255?  vmm 0.6
- * refuses to start with anything else in misc.dovecot_version, so we
- * never write anything else there.
- */
-int
-cfg_version_ok(const char *v, size_t n)
-{
-	size_t		pos = 0,
-				k;
-	int			part;
-
-	for (part = 0; part < 2; part++)
-	{
-		k = small_number(v + pos, n - pos);
-		if (k == 0 || pos + k >= n || v[pos + k] != '.')
-			return 0;
-		pos += k + 1;
-	}
-	{
-		const char *rest = v + pos;
-		size_t		restlen = n - pos;
-
-		if (restlen > 0 && isdigit((unsigned char) rest[0]))
-		{
-			k = small_number(rest, restlen);
-			return k > 0 && k == restlen;
-		}
-		if (restlen > 5 && strncmp(rest, "alpha", 5) == 0)
-			pos += 5;
-		else if (restlen > 4 && strncmp(rest, "beta", 4) == 0)
-			pos += 4;
-		else if (restlen > 2 && strncmp(rest, "rc", 2) == 0)
-			pos += 2;
-		else
-			return 0;
-	}
-	k = small_number(v + pos, n - pos);
-	return k > 0 && pos + k == n;
-}
-
-/* characters around which SQL whitespace carries no meaning */
-static int
-sql_punct(char c)
-{
-	return c == '=' || c == ',' || c == '(' || c == ')' || c == '|' ||
-		c == ';';
-}
-
-/*
- * Reduce an SQL query to a canonical form so that we recognise vmm's
- * stock queries however an admin spaced or capitalised them: keywords
- * and unquoted names are lower-cased, whitespace runs become one space
- * and vanish next to = , ( ) || ;, a trailing semicolon is dropped.
- * Quoted strings, quoted identifiers and %-variables (Dovecot's %Ln is
- * not %ln) are copied exactly.  Anything else stays significant, so an
- * unusual query simply does not match and is left alone.
- */
-void
-sql_normalize(const char *s, size_t n, StrBuf *out)
-{
-	size_t		i = 0;
-	int			pending_space = 0;
-
-	out->len = 0;
-	sb_append(out, "", 0);
-	while (i < n)
-	{
-		char		c = s[i];
-
-		if (isspace((unsigned char) c))
-		{
-			pending_space = 1;
-			i++;
-			continue;
-		}
-		if (pending_space && out->len > 0 && !sql_punct(c) &&
-			!sql_punct(out->data[out->len - 1]))
-			sb_append(out, " ", 1);
-		pending_space = 0;
-		if (c == '\'' || c == '"')
-		{
-			size_t		j = i + 1;
-
-			while (j < n && s[j] != c)
-				j++;
-			if (j < n)
-				j++;
-			sb_append(out, s + i, j - i);
-			i = j;
-		}
-		else if (c == '%')
-		{
-			size_t		j = i + 1;
-
-			while (j < n && isalnum((unsigned char) s[j]))
-				j++;
-			sb_append(out, s + i, j - i);
-			i = j;
-		}
-		else
-		{
-			char		lc = (char) tolower((unsigned char) c);
-
-			sb_append(out, &lc, 1);
-			i++;
-		}
-	}
-	while (out->len > 0 && (out->data[out->len - 1] == ';' ||
-							out->data[out->len - 1] == ' '))
-		out->data[--out->len] = '\0';
 }

@@ -26,7 +26,9 @@
 #define _XOPEN_SOURCE 700
 
 #include "cfg_upgrade.h"
+#include "dovecot_version.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -135,6 +137,71 @@ usage_error(const char *msg, const char *arg)
 }
 
 /*
+ * Parse a run of decimal digits no larger than 255 (vmm 0.6 packs each
+ * version part into one byte and rejects larger ones).  Returns the
+ * number of bytes consumed, 0 when there is no valid number.
+ */
+static size_t
+small_number(const char *s, size_t n)
+{
+	size_t		i = 0;
+	unsigned	val = 0;
+
+	while (i < n && isdigit((unsigned char) s[i]))
+	{
+		val = val * 10 + (unsigned) (s[i] - '0');
+		if (val > 255 || i >= 3)
+			return 0;
+		i++;
+	}
+	return i;
+}
+
+/*
+ * Does v look like a Dovecot version vmm 0.6 accepts: MAJOR.MINOR.PATCH
+ * or MAJOR.MINOR.(alpha|beta|rc)N, each number at most 255?  vmm 0.6
+ * refuses to start with anything else in misc.dovecot_version, so we
+ * never write anything else there.  This is vmm's rule for what it
+ * stores, on top of the reading of "dovecot --version" that the helper
+ * shares with the extension (src/dovecot_version.c).
+ */
+static int
+vmm_version_ok(const char *v, size_t n)
+{
+	size_t		pos = 0,
+				k;
+	int			part;
+
+	for (part = 0; part < 2; part++)
+	{
+		k = small_number(v + pos, n - pos);
+		if (k == 0 || pos + k >= n || v[pos + k] != '.')
+			return 0;
+		pos += k + 1;
+	}
+	{
+		const char *rest = v + pos;
+		size_t		restlen = n - pos;
+
+		if (restlen > 0 && isdigit((unsigned char) rest[0]))
+		{
+			k = small_number(rest, restlen);
+			return k > 0 && k == restlen;
+		}
+		if (restlen > 5 && strncmp(rest, "alpha", 5) == 0)
+			pos += 5;
+		else if (restlen > 4 && strncmp(rest, "beta", 4) == 0)
+			pos += 4;
+		else if (restlen > 2 && strncmp(rest, "rc", 2) == 0)
+			pos += 2;
+		else
+			return 0;
+	}
+	k = small_number(v + pos, n - pos);
+	return k > 0 && pos + k == n;
+}
+
+/*
  * Match a long option with its argument, as "--name VALUE" or
  * "--name=VALUE".  Returns 1 and sets *val when argv[*i] is that option.
  */
@@ -228,7 +295,7 @@ parse_args(int argc, char **argv, Options *o)
 			usage_error("unknown option", a);
 	}
 	if (o->dovecot_version &&
-		!cfg_version_ok(o->dovecot_version, strlen(o->dovecot_version)))
+		!vmm_version_ok(o->dovecot_version, strlen(o->dovecot_version)))
 		usage_error("not a Dovecot version vmm 0.6 understands (like 1.2.11, 2.0.21, 2.1.rc3)",
 					o->dovecot_version);
 	if (o->doveadm && o->doveadm[0] != '/')
@@ -516,6 +583,32 @@ follow_link(int dirfd, const char *dir, const char *name,
 }
 
 /*
+ * One step of walk() into a directory, down (name in dfd, which must still
+ * be what st says) or up ("..", st NULL): it becomes the current one,
+ * *cur and *curdir, whose path dpath it takes over.  Returns 0, or -1 with
+ * err set and the walk's current directory unchanged.
+ */
+static int
+step_into(int *cur, char **curdir, int dfd, const char *name,
+		  const struct stat *st, char *dpath, const char *shown,
+		  CfgError *err)
+{
+	int			fd = open_dir_at(dfd, name, st);
+
+	if (fd < 0)
+	{
+		open_dir_error(err, shown, dpath, fd);
+		free(dpath);
+		return -1;
+	}
+	close(*cur);
+	*cur = fd;
+	free(*curdir);
+	*curdir = dpath;
+	return 0;
+}
+
+/*
  * Resolve path one component at a time, the kernel's way but with our
  * own rule for symbolic links (link_allowed), holding each directory
  * open (O_DIRECTORY | O_NOFOLLOW) and looking the next name up in it.
@@ -567,8 +660,7 @@ walk(int basefd, const char *basedir, const char *path, const char *shown,
 	for (;;)
 	{
 		const char *end;
-		char	   *comp,
-				   *sub;
+		char	   *comp;
 		int			last,
 					want_dir;
 		struct stat st;
@@ -601,24 +693,12 @@ walk(int basefd, const char *basedir, const char *path, const char *shown,
 		last = (*end == '\0');
 		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
 		{
-			if (strcmp(comp, "..") == 0)
-			{
-				int			up = open_dir_at(cur, "..", NULL);
-
-				sub = parent_path(curdir);
-				if (up < 0)
-				{
-					open_dir_error(err, shown, sub, up);
-					free(sub);
-					free(comp);
-					break;
-				}
-				close(cur);
-				cur = up;
-				free(curdir);
-				curdir = sub;
-			}
+			rc = strcmp(comp, "..") == 0 ?
+				step_into(&cur, &curdir, cur, "..", NULL, parent_path(curdir),
+						  shown, err) : 0;
 			free(comp);
+			if (rc != 0)
+				break;
 			continue;
 		}
 		if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -664,24 +744,13 @@ walk(int basefd, const char *basedir, const char *path, const char *shown,
 			return 0;
 		}
 		/* go on inside the directory this component named */
-		{
-			int			dfd = next.dirfd >= 0 ? next.dirfd : cur;
-			char	   *dpath = next.dir ? loc_path(&next)
-				: path_join(curdir, next.name);
-
-			rc = open_dir_at(dfd, next.name, &next.st);
-			loc_free(&next);
-			if (rc < 0)
-			{
-				open_dir_error(err, shown, dpath, rc);
-				free(dpath);
-				break;
-			}
-			close(cur);
-			cur = rc;
-			free(curdir);
-			curdir = dpath;
-		}
+		rc = step_into(&cur, &curdir, next.dirfd >= 0 ? next.dirfd : cur,
+					   next.name, &next.st,
+					   next.dir ? loc_path(&next) : path_join(curdir, next.name),
+					   shown, err);
+		loc_free(&next);
+		if (rc != 0)
+			break;
 	}
 	close(cur);
 	free(curdir);
@@ -692,18 +761,23 @@ walk(int basefd, const char *basedir, const char *path, const char *shown,
 static const char *
 file_type(mode_t mode)
 {
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISLNK(mode))
-		return "a symbolic link";
+	static const struct
+	{
+		mode_t		fmt;
+		const char *what;
+	}			types[] = {
+		{S_IFDIR, "a directory"},
+		{S_IFIFO, "a FIFO"},
+		{S_IFCHR, "a character device"},
+		{S_IFBLK, "a block device"},
+		{S_IFSOCK, "a socket"},
+		{S_IFLNK, "a symbolic link"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if ((mode & S_IFMT) == types[i].fmt)
+			return types[i].what;
 	return "of an unknown type";
 }
 
@@ -892,6 +966,7 @@ probe_dovecot(void *ctx, char *buf, size_t bufsize, CfgError *err)
 	size_t		got = 0,
 				a,
 				b;
+	DovecotVersion dv;
 
 	if (!find_dovecot(pi->path, sizeof(pi->path)))
 		return 0;
@@ -957,11 +1032,10 @@ probe_dovecot(void *ctx, char *buf, size_t bufsize, CfgError *err)
 		return -1;
 	}
 	outbuf[got] = '\0';
-	for (a = 0; a < got && strchr(" \t\r\n", outbuf[a]); a++)
-		;
-	for (b = a; b < got && !strchr(" \t\r\n", outbuf[b]); b++)
-		;
-	if (!cfg_version_ok(outbuf + a, b - a))
+	dovecot_version_parse(outbuf, &dv);
+	a = (size_t) (dv.word - outbuf);
+	b = a + dv.len;
+	if (!vmm_version_ok(outbuf + a, b - a))
 	{
 		/* a.b.c.d: keep a.b.c if that is a version vmm understands */
 		const char *dot = NULL;
@@ -971,7 +1045,7 @@ probe_dovecot(void *ctx, char *buf, size_t bufsize, CfgError *err)
 		for (k = a; k < b; k++)
 			if (outbuf[k] == '.' && ++dots == 3)
 				dot = outbuf + k;
-		if (dot == NULL || !cfg_version_ok(outbuf + a, (size_t) (dot - outbuf) - a))
+		if (dot == NULL || !vmm_version_ok(outbuf + a, (size_t) (dot - outbuf) - a))
 		{
 			cfg_set_error(err, CFG_EXIT_ERROR, pi->path, 0,
 						  "\"dovecot --version\" printed \"%.*s\", not a version vmm 0.6 understands; give --dovecot-version",

@@ -1435,8 +1435,9 @@ $fn$;
 
 -- The WARNINGs that end the update: the 0.5.2 views are gone, so Postfix and
 -- Dovecot must be switched to the 0.6 lookup functions before they start
--- again.  The queries name the functions with the mail schema unless it is
--- public.
+-- again.  The queries are those of _client_queries() (src/client_queries.tsv,
+-- which vmm-cfg-upgrade writes into the files too); they name the functions
+-- with the mail schema unless it is public.
 CREATE FUNCTION vmm_upgrade._warn_next_steps(mail_schema name)
 RETURNS void
 LANGUAGE plpgsql
@@ -1447,24 +1448,36 @@ DECLARE
     -- is written %%.
     p text := CASE WHEN mail_schema = 'public' THEN ''
                    ELSE replace(quote_ident(mail_schema), '%', '%%') || '.' END;
+    postfix text;
+    dovecot text;
 BEGIN
+    -- One line per query: a Postfix file (with its vmm 0.5.2 name where
+    -- vmm 0.6 renamed it) padded so that the queries line up; a Dovecot
+    -- setting, the quota plugin's variant in parentheses.
+    SELECT string_agg(format('  %-30s query = %s',
+                             CASE WHEN q.old_name IS NULL THEN q.setting
+                                  ELSE format('%s, renamed %s (and in main.cf)', q.old_name, q.setting)
+                             END || ':',
+                             replace(q.query, '@p@', p)),
+                      E'\n' ORDER BY q.n) FILTER (WHERE q.client = 'postfix'),
+           string_agg(CASE WHEN q.variant = 'quota'
+                           THEN format('  (with the quota plugin: %s = %s)', q.setting, replace(q.query, '@p@', p))
+                           ELSE format('  %s = %s', q.setting, replace(q.query, '@p@', p))
+                      END,
+                      E'\n' ORDER BY q.n) FILTER (WHERE q.client = 'dovecot')
+      INTO postfix, dovecot
+      FROM vmm_upgrade._client_queries() AS q;
+
     RAISE WARNING 'vmm_upgrade: schema "%" now holds the vmm 0.6 layout; the 0.5.2 views are gone: change the Postfix maps before starting Postfix', mail_schema
         USING DETAIL = concat_ws(E'\n',
             'In the pgsql-*.cf files (hosts, user, password and dbname stay):',
-            format('  pgsql-virtual_mailbox_maps.cf: query = SELECT maildir FROM %spostfix_virtual_mailbox_map(''%%u'', ''%%d'')', p),
-            format('  pgsql-virtual_uid_maps.cf:     query = SELECT uid FROM %spostfix_virtual_uid_map(''%%u'', ''%%d'')', p),
-            format('  pgsql-virtual_alias_maps.cf:   query = SELECT destination FROM %spostfix_virtual_alias_map(''%%u'', ''%%d'')', p),
-            format('  pgsql-relocated_maps.cf:       query = SELECT destination FROM %spostfix_relocated_map(''%%u'', ''%%d'')', p),
-            format('  pgsql-transport.cf, renamed pgsql-transport_maps.cf (and in main.cf): query = SELECT transport FROM %spostfix_transport_map(''%%u'', ''%%d'')', p),
-            format('  pgsql-smtpd_sender_login_maps.cf: query = SELECT login FROM %spostfix_smtpd_sender_login_map(''%%u'', ''%%d'')', p),
+            postfix,
             '  pgsql-virtual_gid_maps.cf and pgsql-virtual_mailbox_domains.cf keep querying postfix_gid.'),
               HINT = 'Then run "postfix reload" (or start Postfix).';
     RAISE WARNING 'vmm_upgrade: change the Dovecot SQL queries before starting Dovecot'
         USING DETAIL = concat_ws(E'\n',
             'In dovecot-sql.conf(.ext):',
-            format('  password_query = SELECT userid AS "user", password FROM %sdovecotpassword(''%%Ln'', ''%%Ld'') WHERE %%Ls', p),
-            format('  user_query = SELECT home, uid, gid, mail FROM %sdovecotuser(''%%Ln'', ''%%Ld'')', p),
-            format('  (with the quota plugin: user_query = SELECT home, uid, gid, mail, quota_rule FROM %sdovecotquotauser(''%%Ln'', ''%%Ld''))', p),
+            dovecot,
             'The mail field now carries the mailbox format itself (maildir:~/Maildir): drop any ''maildir:'' prefix from user_query.'),
               HINT = 'Also update vmm.cfg for vmm 0.6, then start Dovecot and Postfix.';
 END
@@ -1488,5 +1501,6 @@ REVOKE EXECUTE ON FUNCTION
     vmm_upgrade._create_userquota_trigger(text),
     vmm_upgrade._upgrade_0_5_2_to_0_6(name, text),
     vmm_upgrade._grant_configured_roles(name),
+    vmm_upgrade._client_queries(),
     vmm_upgrade._warn_next_steps(name)
 FROM PUBLIC;

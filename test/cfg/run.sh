@@ -1,8 +1,12 @@
 #!/bin/sh
 # test/cfg/run.sh -- golden-file tests of vmm-cfg-upgrade.
 #
-# usage: sh test/cfg/run.sh path/to/vmm-cfg-upgrade
+# usage: sh test/cfg/run.sh path/to/vmm-cfg-upgrade [UNIT-TEST-PROGRAM...]
 #        CFG_UPDATE=1 sh test/cfg/run.sh ...   (rewrite the expected files)
+#
+# The unit test programs (test/cfg/dovecot_version_test.c for
+# src/dovecot_version.c, test/cfg/ini_test.c for the INI model, as built
+# by src/cfg/cfg.mk) run first, each as one test.
 #
 # Each directory test/cfg/cases/NAME holds
 #   in/              the files the tool works on (copied to a scratch dir)
@@ -17,13 +21,16 @@
 # configparser; a rewritten one must carry every old value under its new
 # name (check_cfg.py).  A few tests
 # that need special set-up (modes, owners, symlinks, an unwritable
-# directory, vmm.cfg search) follow the golden files, then security.sh
-# (attacks by other users, non-regular files, leftover temporary files).
+# directory, vmm.cfg search) follow the golden files, then
+# client_queries.sh (the queries are those of src/client_queries.tsv, and
+# README.md and the man page list them) and security.sh (attacks by other
+# users, non-regular files, leftover temporary files).
 #
 # Ends with "cfg: N passed, M failed"; exits 1 if anything failed.
 set -u
 
 tool=$1
+shift
 case $tool in
 	/*) ;;
 	*) tool=$(pwd)/$tool ;;
@@ -69,6 +76,17 @@ save_tree() {
 		cp -p "$1/$f" "$dest"
 	done
 }
+
+# unit tests: the Dovecot version parser the helper shares with the
+# extension, the INI model without vmm's rules
+for unit in "$@"; do
+	if out=$("$unit" 2>&1); then
+		pass "unit: $(printf '%s\n' "$out" | tail -1)"
+	else
+		printf '%s\n' "$out"
+		fail "unit: $(basename "$unit")" "$(printf '%s\n' "$out" | tail -1)"
+	fi
+done
 
 for dir in "$here"/cases/*/; do
 	name=$(basename "$dir")
@@ -313,6 +331,9 @@ if "$tool" --help | grep -q -- '--dry-run' && "$tool" --version | grep -q '^vmm-
 else
 	fail "special: --help, --version" "unexpected output"
 fi
+
+# the queries are those of src/client_queries.tsv, written nowhere else
+. "$here/client_queries.sh"
 
 # attacks by other users, FIFOs and other non-regular files, leftovers
 . "$here/security.sh"

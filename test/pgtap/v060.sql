@@ -43,7 +43,7 @@ CREATE EXTENSION vmm_upgrade;
 RESET client_min_messages;
 
 BEGIN;
-SELECT plan(34);
+SELECT plan(35);
 
 -- Versions and update paths.
 SELECT ok((SELECT array_agg(version::text) FROM pg_available_extension_versions
@@ -63,7 +63,14 @@ SELECT function_returns('vmm_upgrade', 'upgrade_dovecot_layout', ARRAY[]::text[]
                         'upgrade_dovecot_layout() returns a summary');
 
 -- Every plpgsql/sql function of the extension pins search_path and none is
--- SECURITY DEFINER.
+-- SECURITY DEFINER.  (Asked of schema vmm_upgrade, where every function of
+-- the extension is.)
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p
+      JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+      JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vmm_upgrade'
+     WHERE p.pronamespace <> 'vmm_upgrade'::regnamespace$$,
+    'every function of the extension is in schema vmm_upgrade');
 SELECT is_empty($$
     SELECT p.oid::regprocedure::text FROM pg_proc p
      WHERE p.pronamespace = 'vmm_upgrade'::regnamespace

@@ -1,0 +1,836 @@
+-- lib-downgrade.sql: the way back, vmm layout 0.6 -> 0.5.2
+-- (ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2', src/sql/update-0.6--0.5.2.sql).
+-- Part of every install script, like the other lib-*.sql.
+--
+--  * _downgrade_findings(): what a 0.6 database holds that 0.5.2 cannot, by
+--    kind, counted, with a few rows named; read only;
+--  * _require_downgradable(): the refusal, unless every kind found is one the
+--    DBA accepts to lose (vmm_upgrade.downgrade_discard);
+--  * _downgrade_0_6_to_0_5_2(): the transformation, the inverse of
+--    _upgrade_0_5_2_to_0_6 (effective services and transports made explicit
+--    per account);
+--  * _grant_0_5_2(): the grants of a vmm 0.5.2 installation (SELECT on the
+--    views), the 0.6 grants taken back;
+--  * _warn_downgrade_next_steps(): the 0.5.2 Postfix maps and Dovecot queries.
+--
+-- Every function pins search_path to pg_catalog, pg_temp and names each mail
+-- object through its schema; existing mail tables are changed only through
+-- vmm_upgrade._as_owner; what is created is handed over to the owner of users.
+
+-- The kinds of 0.6 data the DBA may accept to lose (the setting
+-- vmm_upgrade.downgrade_discard); the others cannot be discarded.
+CREATE FUNCTION vmm_upgrade._downgrade_discardable()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT ARRAY['catchall', 'quota_limits', 'quota_usage', 'notes', 'maillocation_extra']
+$fn$;
+
+-- The kinds named by vmm_upgrade.downgrade_discard; an unknown kind is an
+-- ERROR (a typo must not let data through, nor silently refuse).
+CREATE FUNCTION vmm_upgrade._downgrade_discard_setting()
+RETURNS text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    kinds text[];
+    bad   text[];
+BEGIN
+    SELECT coalesce(array_agg(DISTINCT k ORDER BY k), '{}'), '{}' INTO kinds, bad
+      FROM (SELECT btrim(x) AS k
+              FROM regexp_split_to_table(coalesce(current_setting('vmm_upgrade.downgrade_discard', true), ''), ',') AS x) AS y
+     WHERE k <> '';
+    SELECT coalesce(array_agg(k ORDER BY k), '{}') INTO bad
+      FROM unnest(kinds) AS k WHERE NOT k = ANY (vmm_upgrade._downgrade_discardable());
+    IF cardinality(bad) > 0 THEN
+        RAISE EXCEPTION 'invalid value for vmm_upgrade.downgrade_discard: "%"', array_to_string(bad, ',')
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Nothing was changed.',
+                  HINT = format('Kinds that may be discarded: %s.', array_to_string(vmm_upgrade._downgrade_discardable(), ', '));
+    END IF;
+    RETURN kinds;
+END
+$fn$;
+
+-- What the 0.6 layout in <mail_schema> holds that the 0.5.2 layout cannot:
+-- one row per kind found (count > 0), with up to 5 rows named (examples)
+-- and whether the DBA may accept to lose it.  Read only.
+CREATE FUNCTION vmm_upgrade._downgrade_findings(mail_schema name,
+                                                OUT kind text, OUT what text, OUT n bigint,
+                                                OUT examples text[], OUT discardable boolean)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    s     text := quote_ident(mail_schema);
+    quota text := CASE WHEN vmm_upgrade._has_relation(mail_schema, 'userquota') THEN 'userquota'
+                       ELSE 'userquota_11' END;
+    -- kind, what, the query: one row (count, examples) over the mail schema
+    checks CONSTANT text[] := ARRAY[
+    ['catchall', 'catch-all destinations', $q$
+        SELECT n.domainname || ' -> ' || c.destination, n.domainname || c.destination
+          FROM %1$s.catchall AS c
+          JOIN %1$s.domain_name AS n ON n.gid = c.gid AND n.is_primary$q$],
+    ['quota_limits', 'quota limits other than (0, 0)', $q$
+        SELECT format('quotalimit %%s (%%s bytes, %%s messages)', q.qid, q.bytes, q.messages), '0' || lpad(q.qid::text, 20, '0')
+          FROM %1$s.quotalimit AS q WHERE (q.qid, q.bytes, q.messages) <> (1, 0, 0)
+        UNION ALL
+        SELECT format('domain %%s: qid %%s', n.domainname, d.qid), '1' || n.domainname
+          FROM %1$s.domain_data AS d JOIN %1$s.domain_name AS n ON n.gid = d.gid AND n.is_primary
+         WHERE d.qid <> 1
+        UNION ALL
+        SELECT format('account %%s@%%s: qid %%s', u.local_part, n.domainname, u.qid), '2' || n.domainname || u.local_part
+          FROM %1$s.users AS u JOIN %1$s.domain_name AS n ON n.gid = u.gid AND n.is_primary
+         WHERE u.qid IS NOT NULL$q$],
+    ['quota_usage', 'quota usage rows', $q$
+        SELECT format('uid %%s', q.uid), lpad(q.uid::text, 20, '0')
+          FROM %1$s.%2$I AS q$q$],
+    ['notes', 'notes', $q$
+        SELECT format('domain %%s', n.domainname), '1' || n.domainname
+          FROM %1$s.domain_data AS d JOIN %1$s.domain_name AS n ON n.gid = d.gid AND n.is_primary
+         WHERE d.note IS NOT NULL
+        UNION ALL
+        SELECT format('account %%s@%%s', u.local_part, n.domainname), '2' || n.domainname || u.local_part
+          FROM %1$s.users AS u JOIN %1$s.domain_name AS n ON n.gid = u.gid AND n.is_primary
+         WHERE u.note IS NOT NULL$q$],
+    ['mailbox_formats', 'mailbox formats other than maildir', $q$
+        SELECT format('maillocation %%s (%%s): %%s', l.mid, l.directory, f.format), '1' || lpad(l.mid::text, 20, '0')
+          FROM %1$s.maillocation AS l JOIN %1$s.mailboxformat AS f ON f.fid = l.fid
+         WHERE l.fid <> 1
+        UNION ALL
+        SELECT format('mailboxformat %%s (%%s)', f.fid, f.format), '2' || lpad(f.fid::text, 20, '0')
+          FROM %1$s.mailboxformat AS f
+         WHERE (f.fid, f.format) NOT IN ((1, 'maildir'), (2, 'mdbox'), (3, 'sdbox'))$q$],
+    ['maillocation_extra', 'mail locations with extra options', $q$
+        SELECT format('maillocation %%s (%%s): %%s', l.mid, l.directory, l.extra), lpad(l.mid::text, 20, '0')
+          FROM %1$s.maillocation AS l WHERE l.extra IS NOT NULL$q$],
+    ['maillocation_collisions', 'mail location directories used more than once (0.5.2 keeps them unique)', $q$
+        SELECT format('%%s: maillocations %%s', l.directory, string_agg(l.mid::text, ', ' ORDER BY l.mid)), l.directory::text
+          FROM %1$s.maillocation AS l GROUP BY l.directory HAVING count(*) > 1$q$],
+    ['long_passwords', 'passwords longer than 74 characters', $q$
+        SELECT format('account %%s@%%s (%%s characters)', u.local_part, n.domainname, char_length(u.passwd)),
+               n.domainname || u.local_part
+          FROM %1$s.users AS u JOIN %1$s.domain_name AS n ON n.gid = u.gid AND n.is_primary
+         WHERE char_length(u.passwd) > 74$q$],
+    ['alias_placeholders', 'alias destinations with %%n, %%d or %%= (0.5.2 delivers to them literally)', $q$
+        SELECT format('%%s@%%s -> %%s', a.address, n.domainname, a.destination), n.domainname || a.address || a.destination
+          FROM %1$s.alias AS a JOIN %1$s.domain_name AS n ON n.gid = a.gid AND n.is_primary
+         WHERE strpos(a.destination, '%%n') > 0 OR strpos(a.destination, '%%d') > 0
+            OR strpos(a.destination, '%%=') > 0$q$]];
+    c text[];
+BEGIN
+    FOREACH c SLICE 1 IN ARRAY checks LOOP
+        kind := c[1];
+        what := replace(c[2], '%%', '%');
+        EXECUTE format($q$SELECT count(*), (array_agg(x.line ORDER BY x.k))[1:5]
+                            FROM (%s) AS x(line, k)$q$, format(c[3], s, quota))
+           INTO n, examples;
+        discardable := kind = ANY (vmm_upgrade._downgrade_discardable());
+        IF n > 0 THEN
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END
+$fn$;
+
+-- Refuse, before anything is changed, unless 0.5.2 can hold everything in
+-- <mail_schema> or the DBA accepts to lose what it cannot (discard).
+-- Returns the counts of what will be discarded, as jsonb {kind: count}.
+CREATE FUNCTION vmm_upgrade._require_downgradable(mail_schema name, discard text[], what text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    f       record;
+    lines   text[] := '{}';
+    refused text[] := '{}';
+    kept    text[] := '{}';
+    lost    jsonb := '{}';
+BEGIN
+    FOR f IN SELECT * FROM vmm_upgrade._downgrade_findings(mail_schema) LOOP
+        IF f.discardable AND f.kind = ANY (discard) THEN
+            lost := lost || jsonb_build_object(f.kind, f.n);
+            CONTINUE;
+        END IF;
+        refused := refused || f.kind;
+        IF f.discardable THEN
+            kept := kept || f.kind;
+        END IF;
+        lines := lines || format('%s: %s %s, e.g. %s%s', f.kind, f.n, f.what,
+                                 array_to_string(f.examples, '; '),
+                                 CASE WHEN f.n > cardinality(f.examples) THEN '; ...' ELSE '' END);
+    END LOOP;
+    IF cardinality(refused) > 0 THEN
+        RAISE EXCEPTION '%: schema "%" holds data that the vmm 0.5.2 layout cannot hold', what, mail_schema
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = array_to_string(lines, E'\n') || E'\nNothing was changed.',
+                  HINT = CASE WHEN cardinality(kept) = cardinality(refused)
+                              THEN format('To lose them, run: SET vmm_upgrade.downgrade_discard = %L; then %s again.',
+                                          array_to_string(discard || kept, ','), what)
+                              WHEN cardinality(kept) > 0
+                              THEN format('Change or remove the rows of %s in vmm 0.6 first; the others may be discarded (SET vmm_upgrade.downgrade_discard = %L;).',
+                                          array_to_string(array(SELECT k FROM unnest(refused) AS k WHERE NOT k = ANY (kept)), ', '),
+                                          array_to_string(discard || kept, ','))
+                              ELSE 'Change or remove these rows in vmm 0.6 first, then run the command again.' END;
+    END IF;
+    RETURN lost;
+END
+$fn$;
+
+-- Do the optional 0.5.2 lookup functions come back?  Yes when the setting
+-- vmm_upgrade.lookups_052 is on, or when the last update of <mail_schema>
+-- from 0.5.2 to 0.6 replaced them (vmm_upgrade.history).
+CREATE FUNCTION vmm_upgrade._downgrade_lookups(mail_schema name)
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    had boolean;
+BEGIN
+    IF current_setting('vmm_upgrade.lookups_052', true)::boolean THEN
+        RETURN true;
+    END IF;
+    IF to_regclass('vmm_upgrade.history') IS NULL THEN
+        RETURN false;
+    END IF;
+    SELECT (h.details->>'lookups_replaced')::boolean INTO had
+      FROM vmm_upgrade.history AS h
+     WHERE h.mail_schema = _downgrade_lookups.mail_schema
+       AND h.from_version = '0.5.2' AND h.to_version = '0.6'
+       AND h.details->>'step' = 'update'
+     ORDER BY h.id DESC LIMIT 1;
+    RETURN coalesce(had, false);
+END
+$fn$;
+
+-- The 0.5.2 views and optional lookup objects, one row per object in
+-- creation order: kind (VIEW, TYPE or FUNCTION), object (with the argument
+-- list for a function) and the statement creating it in <mail_schema>
+-- (the definitions of test/fixtures/vmm-0.5.2.sql, tables named through
+-- the schema in the views; function bodies as vmm's name them, without).
+CREATE FUNCTION vmm_upgrade._definitions_0_5_2(mail_schema name, dovecot text, lookups boolean,
+                                               OUT kind text, OUT object text, OUT statement text)
+RETURNS SETOF record
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    sieve name := CASE dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+    obj   text[];
+    objects CONSTANT text[] := ARRAY[
+    ['VIEW', 'dovecot_password', $q$
+CREATE VIEW @s@.dovecot_password AS
+SELECT users.local_part || '@' || domain_name.domainname AS "user",
+       users.passwd AS password,
+       users.smtp, users.pop3, users.imap, users.@sieve@
+  FROM @s@.users LEFT JOIN @s@.domain_name USING (gid)$q$],
+    ['VIEW', 'dovecot_user', $q$
+CREATE VIEW @s@.dovecot_user AS
+SELECT users.local_part || '@' || domain_name.domainname AS userid,
+       users.uid, users.gid,
+       domain_data.domaindir || '/' || users.uid AS home,
+       '~/' || maillocation.maillocation AS mail
+  FROM @s@.users
+  LEFT JOIN @s@.domain_data USING (gid)
+  LEFT JOIN @s@.domain_name USING (gid)
+  LEFT JOIN @s@.maillocation USING (mid)$q$],
+    ['VIEW', 'postfix_uid', $q$
+CREATE VIEW @s@.postfix_uid AS
+SELECT users.local_part || '@' || domain_name.domainname AS address, users.uid
+  FROM @s@.users LEFT JOIN @s@.domain_name USING (gid)$q$],
+    ['VIEW', 'postfix_maildir', $q$
+CREATE VIEW @s@.postfix_maildir AS
+SELECT users.local_part || '@' || domain_name.domainname AS address,
+       domain_data.domaindir || '/' || users.uid || '/' || maillocation.maillocation || '/' AS maildir
+  FROM @s@.users
+  LEFT JOIN @s@.domain_data USING (gid)
+  LEFT JOIN @s@.domain_name USING (gid)
+  LEFT JOIN @s@.maillocation USING (mid)$q$],
+    ['VIEW', 'postfix_relocated', $q$
+CREATE VIEW @s@.postfix_relocated AS
+SELECT relocated.address || '@' || domain_name.domainname AS address, relocated.destination
+  FROM @s@.relocated LEFT JOIN @s@.domain_name USING (gid)$q$],
+    ['VIEW', 'postfix_alias', $q$
+CREATE VIEW @s@.postfix_alias AS
+SELECT alias.address || '@' || domain_name.domainname AS address, alias.destination, alias.gid
+  FROM @s@.alias LEFT JOIN @s@.domain_name USING (gid)$q$],
+    ['VIEW', 'postfix_transport', $q$
+CREATE VIEW @s@.postfix_transport AS
+SELECT users.local_part || '@' || domain_name.domainname AS address, transport.transport
+  FROM @s@.users
+  LEFT JOIN @s@.transport USING (tid)
+  LEFT JOIN @s@.domain_name USING (gid)$q$],
+    ['VIEW', 'vmm_domain_info', $q$
+CREATE VIEW @s@.vmm_domain_info AS
+SELECT gid, domainname, transport, domaindir,
+       count(uid) AS accounts,
+       (SELECT count(DISTINCT address) FROM @s@.alias
+         WHERE alias.gid = domain_data.gid) AS aliases,
+       (SELECT count(gid) FROM @s@.relocated
+         WHERE relocated.gid = domain_data.gid) AS relocated,
+       (SELECT count(gid) FROM @s@.domain_name
+         WHERE domain_name.gid = domain_data.gid
+           AND NOT domain_name.is_primary) AS aliasdomains
+  FROM @s@.domain_data
+  LEFT JOIN @s@.domain_name USING (gid)
+  LEFT JOIN @s@.transport USING (tid)
+  LEFT JOIN @s@.users USING (gid)
+ WHERE domain_name.is_primary
+ GROUP BY gid, domainname, transport, domaindir$q$]];
+    lookup_objects CONSTANT text[] := ARRAY[
+    ['TYPE', 'address_maildir', $q$CREATE TYPE @s@.address_maildir AS (address varchar(320), maildir text)$q$],
+    ['TYPE', 'dovecotpassword', $q$CREATE TYPE @s@.dovecotpassword AS (
+    userid varchar(320), password varchar(74),
+    smtp boolean, pop3 boolean, imap boolean, @sieve@ boolean
+)$q$],
+    ['TYPE', 'dovecotuser', $q$CREATE TYPE @s@.dovecotuser AS (
+    userid varchar(320), uid bigint, gid bigint, home text, mail text
+)$q$],
+    ['TYPE', 'recipient_destination', $q$CREATE TYPE @s@.recipient_destination AS (recipient varchar(320), destination text)$q$],
+    ['TYPE', 'recipient_transport', $q$CREATE TYPE @s@.recipient_transport AS (recipient varchar(320), transport text)$q$],
+    ['TYPE', 'recipient_uid', $q$CREATE TYPE @s@.recipient_uid AS (recipient varchar(320), uid bigint)$q$],
+    ['TYPE', 'sender_login', $q$CREATE TYPE @s@.sender_login AS (sender varchar(320), login text)$q$],
+    ['FUNCTION', 'dovecotpassword(pg_catalog.varchar, pg_catalog.varchar)', $q$
+CREATE FUNCTION @s@.dovecotpassword(localpart varchar, the_domain varchar)
+RETURNS SETOF @s@.dovecotpassword
+LANGUAGE plpgsql STABLE STRICT AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT (localpart || '@' || the_domain)::varchar(320),
+           u.passwd, u.smtp, u.pop3, u.imap, u.@sieve@
+      FROM domain_name AS n
+      JOIN users AS u ON u.gid = n.gid
+     WHERE n.domainname = the_domain
+       AND u.local_part = localpart;
+END
+$body$$q$],
+    ['FUNCTION', 'dovecotuser(pg_catalog.varchar, pg_catalog.varchar)', $q$
+CREATE FUNCTION @s@.dovecotuser(localpart varchar, the_domain varchar)
+RETURNS SETOF @s@.dovecotuser
+LANGUAGE plpgsql STABLE STRICT AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT (localpart || '@' || the_domain)::varchar(320),
+           u.uid, u.gid,
+           d.domaindir || '/' || u.uid,
+           '~/' || l.maillocation
+      FROM domain_name AS n
+      JOIN domain_data AS d ON d.gid = n.gid
+      JOIN users AS u ON u.gid = n.gid
+      JOIN maillocation AS l ON l.mid = u.mid
+     WHERE n.domainname = the_domain
+       AND u.local_part = localpart;
+END
+$body$$q$],
+    ['FUNCTION', 'postfix_relocated_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
+CREATE FUNCTION @s@.postfix_relocated_map(localpart varchar, the_domain varchar)
+RETURNS SETOF @s@.recipient_destination
+LANGUAGE plpgsql STABLE STRICT AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT (localpart || '@' || the_domain)::varchar(320), r.destination::text
+      FROM domain_name AS n
+      JOIN relocated AS r ON r.gid = n.gid
+     WHERE n.domainname = the_domain
+       AND r.address = localpart;
+END
+$body$$q$],
+    ['FUNCTION', 'postfix_smtpd_sender_login_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
+CREATE FUNCTION @s@.postfix_smtpd_sender_login_map(localpart varchar, the_domain varchar)
+RETURNS SETOF @s@.sender_login
+LANGUAGE plpgsql STABLE STRICT AS $body$
+DECLARE
+    sender text := localpart || '@' || the_domain;
+BEGIN
+    RETURN QUERY
+    SELECT sender::varchar(320), u.local_part || '@' || other.domainname
+      FROM domain_name AS n
+      JOIN users AS u ON u.gid = n.gid
+      JOIN domain_name AS other ON other.gid = n.gid
+     WHERE n.domainname = the_domain
+       AND u.local_part = localpart
+     ORDER BY other.is_primary DESC, other.domainname;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT DISTINCT sender::varchar(320), a.destination::text
+      FROM domain_name AS n
+      JOIN alias AS a ON a.gid = n.gid
+     WHERE n.domainname = the_domain
+       AND a.address = localpart;
+END
+$body$$q$],
+    ['FUNCTION', 'postfix_transport_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
+CREATE FUNCTION @s@.postfix_transport_map(localpart varchar, the_domain varchar)
+RETURNS SETOF @s@.recipient_transport
+LANGUAGE plpgsql STABLE STRICT AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT (localpart || '@' || the_domain)::varchar(320), t.transport::text
+      FROM domain_name AS n
+      JOIN users AS u ON u.gid = n.gid
+      JOIN transport AS t ON t.tid = u.tid
+     WHERE n.domainname = the_domain
+       AND u.local_part = localpart;
+END
+$body$$q$],
+    ['FUNCTION', 'postfix_virtual_alias_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
+CREATE FUNCTION @s@.postfix_virtual_alias_map(localpart varchar, the_domain varchar)
+RETURNS SETOF @s@.recipient_destination
+LANGUAGE plpgsql STABLE STRICT AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT (localpart || '@' || the_domain)::varchar(320), a.destination::text
+      FROM domain_name AS n
+      JOIN alias AS a ON a.gid = n.gid
+     WHERE n.domainname = the_domain
+       AND a.address = localpart;
+END
+$body$$q$],
+    ['FUNCTION', 'postfix_virtual_mailbox_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
+CREATE FUNCTION @s@.postfix_virtual_mailbox_map(localpart varchar, the_domain varchar)
+RETURNS SETOF @s@.address_maildir
+LANGUAGE plpgsql STABLE STRICT AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT (localpart || '@' || the_domain)::varchar(320),
+           d.domaindir || '/' || u.uid || '/' || l.maillocation || '/'
+      FROM domain_name AS n
+      JOIN domain_data AS d ON d.gid = n.gid
+      JOIN users AS u ON u.gid = n.gid
+      JOIN maillocation AS l ON l.mid = u.mid
+     WHERE n.domainname = the_domain
+       AND u.local_part = localpart;
+END
+$body$$q$],
+    ['FUNCTION', 'postfix_virtual_uid_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
+CREATE FUNCTION @s@.postfix_virtual_uid_map(localpart varchar, the_domain varchar)
+RETURNS SETOF @s@.recipient_uid
+LANGUAGE plpgsql STABLE STRICT AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT (localpart || '@' || the_domain)::varchar(320), u.uid
+      FROM domain_name AS n
+      JOIN users AS u ON u.gid = n.gid
+     WHERE n.domainname = the_domain
+       AND u.local_part = localpart;
+END
+$body$$q$]];
+BEGIN
+    FOREACH obj SLICE 1 IN ARRAY CASE WHEN lookups THEN objects || lookup_objects ELSE objects END LOOP
+        kind := obj[1];
+        object := obj[2];
+        statement := replace(replace(obj[3], '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
+        RETURN NEXT;
+    END LOOP;
+END
+$fn$;
+
+-- Transforms the 0.6 layout in <mail_schema> (either Dovecot variant) into
+-- the 0.5.2 layout of the same variant, data included; the inverse of
+-- _upgrade_0_5_2_to_0_6.  Expects an exact 0.6 layout and the caller's
+-- _require_downgradable (what is found beyond that is discarded).  Every
+-- account gets its effective services (its own service set, else its
+-- domain's) as the four flags and its effective transport (its own, else
+-- its domain's).  lookups: also create the optional 0.5.2 lookup functions.
+-- Returns what it did, as jsonb (for the history).
+CREATE FUNCTION vmm_upgrade._downgrade_0_6_to_0_5_2(mail_schema name, lookups boolean)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    s        text := quote_ident(mail_schema);
+    owner    name := vmm_upgrade._users_owner(mail_schema);
+    variant  text := vmm_upgrade._variant_of(mail_schema, 'service_set');
+    sieve    text;
+    r        jsonb;
+    d        record;
+    n_domains bigint;
+    n_domain_ssid bigint;
+    n_locations bigint;
+    n_tid_null bigint;
+    n_dropped integer := 0;
+    n_created integer := 0;
+BEGIN
+    IF owner IS NULL OR variant IS NULL THEN
+        RAISE EXCEPTION 'schema "%" does not hold a vmm 0.6 layout', mail_schema
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    sieve := CASE variant WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+
+    -- 1. The 0.6 lookup functions, then their types, and the 0.6
+    --    vmm_domain_info go (no CASCADE: an object of the DBA's built on
+    --    them stops the downgrade).
+    FOR d IN SELECT * FROM vmm_upgrade._lookup_definitions(mail_schema, variant) AS x
+              ORDER BY x.kind = 'TYPE', x.object LOOP
+        EXECUTE format('DROP %s %s.%s', d.kind, s, d.object);
+        n_dropped := n_dropped + 1;
+    END LOOP;
+    EXECUTE format('DROP VIEW %s.vmm_domain_info', s);
+    n_dropped := n_dropped + 1;
+
+    -- 2. The quota usage table (its trigger with it) and its function,
+    --    and the catch-all table.
+    IF variant = '1.2' THEN
+        EXECUTE format('DROP TABLE %s.userquota', s);
+        EXECUTE format('DROP FUNCTION %s.merge_userquota()', s);
+    ELSE
+        EXECUTE format('DROP TABLE %s.userquota_11', s);
+        EXECUTE format('DROP FUNCTION %s.merge_userquota_11()', s);
+    END IF;
+    EXECUTE format('DROP TABLE %s.catchall', s);
+    n_dropped := n_dropped + 5;
+
+    -- From here on every change to an existing vmm table is made by its
+    -- owner, in a security-restricted context (vmm_upgrade._as_owner).
+
+    -- 3. users: the four service flags come back (constant defaults: no
+    --    rewrite yet).
+    PERFORM vmm_upgrade._as_owner(format('%s.users', s)::regclass, format($q$
+        ALTER TABLE %1$s.users
+            ADD COLUMN smtp boolean NOT NULL DEFAULT true,
+            ADD COLUMN pop3 boolean NOT NULL DEFAULT true,
+            ADD COLUMN imap boolean NOT NULL DEFAULT true,
+            ADD COLUMN %2$I boolean NOT NULL DEFAULT true$q$, s, sieve));
+
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %s.users WHERE tid IS NULL', s) INTO n_tid_null;
+
+    -- 4. users, data, in one pass: the flags of the account's service set,
+    --    else of its domain's; the account's transport, else its domain's.
+    r := vmm_upgrade._as_owner(format('%s.users', s)::regclass, format($q$
+        WITH changed AS (
+            UPDATE %1$s.users AS u
+               SET smtp = ss.smtp, pop3 = ss.pop3, imap = ss.imap, %2$I = ss.%2$I,
+                   tid = COALESCE(u.tid, dd.tid)
+              FROM %1$s.domain_data AS dd, %1$s.service_set AS ss
+             WHERE dd.gid OPERATOR(pg_catalog.=) u.gid
+               AND ss.ssid OPERATOR(pg_catalog.=) COALESCE(u.ssid, dd.ssid)
+            RETURNING u.ssid IS NULL AS inherited_ssid,
+                      NOT (ss.smtp AND ss.pop3 AND ss.imap AND ss.%2$I) AS restricted)
+        SELECT pg_catalog.jsonb_build_object(
+                   'users', pg_catalog.count(*),
+                   'services_inherited', pg_catalog.count(*) FILTER (WHERE inherited_ssid),
+                   'services_restricted', pg_catalog.count(*) FILTER (WHERE restricted))
+          FROM changed$q$, s, sieve));
+
+    -- 5. users, structure: back to 0.5.2 (passwd narrows: the table is
+    --    rewritten once, and the lengths were checked before).
+    PERFORM vmm_upgrade._as_owner(format('%s.users', s)::regclass, format($q$
+        ALTER TABLE %1$s.users
+            DROP COLUMN ssid, DROP COLUMN qid, DROP COLUMN note,
+            ALTER COLUMN passwd TYPE varchar(74),
+            ALTER COLUMN tid SET DEFAULT 1,
+            ALTER COLUMN tid SET NOT NULL$q$, s));
+
+    -- 6. domain_data and maillocation: back to 0.5.2.
+    EXECUTE format('SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE ssid OPERATOR(pg_catalog.<>) 1) FROM %s.domain_data', s)
+       INTO n_domains, n_domain_ssid;
+    PERFORM vmm_upgrade._as_owner(format('%s.domain_data', s)::regclass, format(
+        'ALTER TABLE %s.domain_data DROP COLUMN qid, DROP COLUMN ssid, DROP COLUMN note', s));
+    PERFORM vmm_upgrade._as_owner(format('%s.maillocation', s)::regclass, format(
+        'ALTER TABLE %s.maillocation DROP COLUMN fid, DROP COLUMN extra', s));
+    PERFORM vmm_upgrade._as_owner(format('%s.maillocation', s)::regclass, format(
+        'ALTER TABLE %s.maillocation RENAME COLUMN directory TO maillocation', s));
+    PERFORM vmm_upgrade._as_owner(format('%s.maillocation', s)::regclass, format(
+        'ALTER TABLE %s.maillocation ADD CONSTRAINT ukey_maillocation UNIQUE (maillocation)', s));
+    EXECUTE format('SELECT pg_catalog.count(*) FROM %s.maillocation', s) INTO n_locations;
+
+    -- 7. The tables and sequences 0.5.2 does not have.
+    EXECUTE format('DROP TABLE %1$s.service_set, %1$s.mailboxformat, %1$s.quotalimit', s);
+    EXECUTE format('DROP SEQUENCE IF EXISTS %1$s.service_set_id, %1$s.mailboxformat_id, %1$s.quotalimit_id', s);
+    n_dropped := n_dropped + 7;
+
+    -- 8. The 0.5.2 views and, when asked, the optional lookup types and
+    --    functions, handed over to the mail system.
+    FOR d IN SELECT * FROM vmm_upgrade._definitions_0_5_2(mail_schema, variant, lookups) LOOP
+        EXECUTE d.statement;
+        PERFORM vmm_upgrade._hand_over(d.kind, s || '.' || d.object, owner);
+        n_created := n_created + 1;
+    END LOOP;
+
+    RETURN r || jsonb_build_object(
+        'mail_schema', mail_schema,
+        'from_dovecot', variant,
+        'to_dovecot', variant,
+        'transport_inherited', n_tid_null,
+        'lookups_created', lookups,
+        'domains', n_domains,
+        'domains_service_set_made_explicit', n_domain_ssid,
+        'maillocations', n_locations,
+        'objects_dropped', n_dropped,
+        'objects_created', n_created);
+END
+$fn$;
+
+-- The grants of a vmm 0.5.2 installation: SELECT on the Dovecot views to
+-- the Dovecot role, on the Postfix views to the Postfix role, nothing more;
+-- whatever the 0.6 grants gave them on the mail relations is taken back
+-- (USAGE on the schema stays).  Roles that do not exist: a WARNING each.
+-- Returns the statements run.
+CREATE FUNCTION vmm_upgrade._grant_0_5_2(mail_schema name)
+RETURNS text[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    s       text := quote_ident(mail_schema);
+    dovecot name := vmm_upgrade._configured_role('dovecot');
+    postfix name := vmm_upgrade._configured_role('postfix');
+    role    name;
+    stmts   text[] := '{}';
+    stmt    text;
+    relations CONSTANT text[] := ARRAY['alias', 'domain_data', 'domain_name', 'maillocation',
+        'relocated', 'transport', 'users', 'dovecot_password', 'dovecot_user', 'postfix_alias',
+        'postfix_gid', 'postfix_maildir', 'postfix_relocated', 'postfix_transport', 'postfix_uid',
+        'vmm_domain_info'];
+BEGIN
+    FOREACH role IN ARRAY ARRAY[dovecot, postfix] LOOP
+        IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = role) THEN
+            RAISE WARNING 'role "%" does not exist, so % was granted nothing', role,
+                          CASE role WHEN dovecot THEN 'Dovecot' ELSE 'Postfix' END
+                USING HINT = format('Once it exists, run: GRANT SELECT ON %s TO %I;', CASE role WHEN dovecot
+                          THEN format('%1$s.dovecot_password, %1$s.dovecot_user', s)
+                          ELSE format('%1$s.postfix_alias, %1$s.postfix_gid, %1$s.postfix_maildir, %1$s.postfix_relocated, %1$s.postfix_transport, %1$s.postfix_uid', s) END, role);
+            CONTINUE;
+        END IF;
+        stmts := stmts || format('REVOKE ALL ON TABLE %s FROM %I',
+                                 (SELECT string_agg(s || '.' || quote_ident(x), ', ') FROM unnest(relations) AS x), role);
+    END LOOP;
+    IF EXISTS (SELECT FROM pg_roles r WHERE r.rolname = dovecot) THEN
+        stmts := stmts || format('GRANT SELECT ON TABLE %1$s.dovecot_password, %1$s.dovecot_user TO %2$I', s, dovecot);
+    END IF;
+    IF EXISTS (SELECT FROM pg_roles r WHERE r.rolname = postfix) THEN
+        stmts := stmts || format('GRANT SELECT ON TABLE %1$s.postfix_alias, %1$s.postfix_gid, %1$s.postfix_maildir, %1$s.postfix_relocated, %1$s.postfix_transport, %1$s.postfix_uid TO %2$I', s, postfix);
+    END IF;
+    FOREACH stmt IN ARRAY stmts LOOP
+        EXECUTE stmt;
+    END LOOP;
+    PERFORM vmm_upgrade._forget_initial_privs(mail_schema);
+    RETURN stmts;
+END
+$fn$;
+
+-- The WARNINGs that end the downgrade: the 0.6 lookup functions are gone,
+-- Postfix and Dovecot must be given their 0.5.2 queries back.
+CREATE FUNCTION vmm_upgrade._warn_downgrade_next_steps(mail_schema name, result jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    p text := CASE WHEN mail_schema = 'public' THEN ''
+                   ELSE replace(quote_ident(mail_schema), '%', '%%') || '.' END;
+BEGIN
+    IF (result->>'domains_service_set_made_explicit')::bigint > 0 THEN
+        RAISE WARNING 'vmm_upgrade: % domain% had a service set other than "all services"', result->>'domains_service_set_made_explicit',
+            CASE WHEN result->>'domains_service_set_made_explicit' = '1' THEN '' ELSE 's' END
+            USING DETAIL = 'Their accounts keep exactly their services (now the flags of each account); vmm 0.5.2 has no per-domain default, so accounts added later get every service.';
+    END IF;
+    RAISE WARNING 'vmm_upgrade: schema "%" now holds the vmm 0.5.2 layout; the 0.6 lookup functions are gone: put back the 0.5.2 Postfix maps before starting Postfix', mail_schema
+        USING DETAIL = concat_ws(E'\n',
+            'In the pgsql-*.cf files (hosts, user, password and dbname stay):',
+            format('  pgsql-virtual_mailbox_maps.cf: query = SELECT maildir FROM %spostfix_maildir WHERE address=''%%s''', p),
+            format('  pgsql-virtual_uid_maps.cf:     query = SELECT uid FROM %spostfix_uid WHERE address=''%%s''', p),
+            format('  pgsql-virtual_alias_maps.cf:   query = SELECT destination FROM %spostfix_alias WHERE address=''%%s''', p),
+            format('  pgsql-relocated_maps.cf:       query = SELECT destination FROM %spostfix_relocated WHERE address=''%%s''', p),
+            format('  pgsql-transport_maps.cf, renamed back pgsql-transport.cf (and in main.cf): query = SELECT transport FROM %spostfix_transport WHERE address=''%%s''', p),
+            CASE WHEN (result->>'lookups_created')::boolean
+                 THEN format('  pgsql-smtpd_sender_login_maps.cf: query = SELECT login FROM %spostfix_smtpd_sender_login_map(''%%u'', ''%%d'')', p)
+                 ELSE '  pgsql-smtpd_sender_login_maps.cf: the 0.5.2 lookup functions were not created (SET vmm_upgrade.lookups_052 = on creates them): drop smtpd_sender_login_maps from main.cf.' END,
+            '  pgsql-virtual_gid_maps.cf and pgsql-virtual_mailbox_domains.cf keep querying postfix_gid.'),
+              HINT = 'Then run "postfix reload" (or start Postfix).';
+    RAISE WARNING 'vmm_upgrade: put back the 0.5.2 Dovecot SQL queries before starting Dovecot'
+        USING DETAIL = concat_ws(E'\n',
+            'In dovecot-sql.conf(.ext):',
+            format('  password_query = SELECT "user", password FROM %sdovecot_password WHERE "user"=''%%u'' AND %%Ls', p),
+            format('  user_query = SELECT home, uid, gid, ''maildir:''||mail AS mail FROM %sdovecot_user WHERE userid = ''%%u''', p),
+            'The quota plugin has no table in 0.5.2: remove its SQL dictionary (quota usage and limits are gone).'),
+              HINT = 'Also put back the vmm.cfg of vmm 0.5.2 and vmm 0.5.2 itself, then start Dovecot and Postfix.';
+END
+$fn$;
+
+REVOKE EXECUTE ON FUNCTION
+    vmm_upgrade._require_downgradable(name, text[], text),
+    vmm_upgrade._downgrade_0_6_to_0_5_2(name, boolean),
+    vmm_upgrade._grant_0_5_2(name),
+    vmm_upgrade._warn_downgrade_next_steps(name, jsonb)
+FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- A dry run: what ALTER EXTENSION vmm_upgrade UPDATE TO <version> would do
+-- ---------------------------------------------------------------------------
+
+-- Changes nothing and takes no lock stronger than a read (ACCESS SHARE, for
+-- the duration of the calling statement's transaction): the checks the
+-- update makes before it changes anything, run here in a subtransaction.
+-- One row per item: item 'refusal' with the ERROR the update would raise
+-- (message, DETAIL and HINT in detail), else per kind how many rows or
+-- objects the update would change, named as in the details of its
+-- vmm_upgrade.history row (discarded.KIND for what the downgrade would
+-- discard, granted for the grant statements or roles), and the same
+-- numbers.  version: '0.6' (from 0.5.2) or '0.5.2' (from 0.6); with or
+-- without +release.  Grant refusals (a Postfix role that could read the
+-- passwords, ...) come after the layout is changed and are not foreseen.
+--   SELECT * FROM vmm_upgrade.preview('0.5.2');
+CREATE FUNCTION vmm_upgrade.preview(version text)
+RETURNS TABLE (item text, n bigint, detail text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    s       name := vmm_upgrade.mail_schema();
+    qs      text := quote_ident(vmm_upgrade.mail_schema());
+    target  text := vmm_upgrade._layout_of(version);
+    found   record;
+    what    text := format('ALTER EXTENSION vmm_upgrade UPDATE TO %L', target);
+    lost    jsonb;
+    m       text;
+    d       text;
+    h       text;
+    lookups boolean;
+    k       text;
+    dovecot name := vmm_upgrade._configured_role('dovecot');
+    postfix name := vmm_upgrade._configured_role('postfix');
+    roles   bigint;
+BEGIN
+    IF target IS NULL OR target NOT IN ('0.6', '0.5.2') THEN
+        RAISE EXCEPTION 'vmm_upgrade.preview: no update to version "%"', version
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Known targets: 0.6 (from 0.5.2) and 0.5.2 (from 0.6).';
+    END IF;
+    SELECT * INTO found FROM vmm_upgrade.detect_layout(s);
+    IF found.version = target THEN
+        item := 'nothing to do';
+        detail := format('schema "%s" already holds the vmm %s layout.', s, target);
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    roles := (SELECT count(*) FROM pg_roles r WHERE r.rolname IN (dovecot, postfix));
+    BEGIN
+        IF target = '0.6' THEN
+            PERFORM vmm_upgrade.require_layout('0.5.2', NULL, s, what || ' (preflight)');
+            PERFORM vmm_upgrade._target_dovecot(found.dovecot);
+            PERFORM vmm_upgrade._require_safe_tables(s, what);
+        ELSE
+            PERFORM vmm_upgrade.require_layout('0.6', NULL, s, what || ' (preflight)');
+            PERFORM vmm_upgrade._require_safe_tables(s, what);
+            lost := vmm_upgrade._require_downgradable(s, vmm_upgrade._downgrade_discard_setting(), what);
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+        item := 'refusal';
+        detail := concat_ws(E'\n', 'ERROR:  ' || m, 'DETAIL:  ' || nullif(d, ''), 'HINT:  ' || nullif(h, ''));
+        RETURN NEXT;
+        RETURN;
+    END;
+
+    IF target = '0.6' THEN
+        RETURN QUERY EXECUTE format($q$
+            SELECT 'users', count(*), 'accounts whose four service flags become a service set'
+              FROM %1$s.users AS u JOIN %1$s.domain_data AS dd ON dd.gid = u.gid
+            UNION ALL
+            SELECT 'users_transport_inherited', count(*) FILTER (WHERE u.tid = dd.tid),
+                   'accounts whose transport is their domain''s and becomes inherited (NULL)'
+              FROM %1$s.users AS u JOIN %1$s.domain_data AS dd ON dd.gid = u.gid
+            UNION ALL
+            SELECT 'domains', count(*), 'domains that get quota limit 1 and service set 1' FROM %1$s.domain_data
+            UNION ALL
+            SELECT 'maillocations', count(*), 'mail locations that become maildir directories' FROM %1$s.maillocation
+            UNION ALL
+            SELECT 'aliases_with_placeholders', count(*), 'alias destinations with %%n, %%d or %%= that vmm 0.6 expands'
+              FROM %1$s.alias AS a JOIN %1$s.domain_name AS n ON n.gid = a.gid AND n.is_primary
+             WHERE strpos(a.destination, '%%n') > 0 OR strpos(a.destination, '%%d') > 0
+                OR strpos(a.destination, '%%=') > 0$q$, qs);
+        item := 'lookups_replaced';
+        n := found.lookups::integer;
+        detail := CASE WHEN found.lookups THEN 'the optional 0.5.2 lookup functions are replaced'
+                       ELSE 'no optional 0.5.2 lookup functions to replace' END;
+        RETURN NEXT;
+        item := 'granted';
+        n := roles;
+        detail := 'roles (vmm_upgrade.dovecot_role, vmm_upgrade.postfix_role) that get the 0.6 privileges';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    lookups := vmm_upgrade._downgrade_lookups(s);
+    RETURN QUERY EXECUTE format($q$
+        SELECT 'users', count(*), 'accounts that get their effective service flags and transport'
+          FROM %1$s.users AS u JOIN %1$s.domain_data AS dd ON dd.gid = u.gid
+        UNION ALL
+        SELECT 'services_inherited', count(*) FILTER (WHERE u.ssid IS NULL),
+               'accounts whose services come from their domain''s service set'
+          FROM %1$s.users AS u JOIN %1$s.domain_data AS dd ON dd.gid = u.gid
+        UNION ALL
+        SELECT 'services_restricted', count(*) FILTER (WHERE NOT (ss.smtp AND ss.pop3 AND ss.imap AND ss.%2$I)),
+               'accounts with some service off'
+          FROM %1$s.users AS u JOIN %1$s.domain_data AS dd ON dd.gid = u.gid
+          JOIN %1$s.service_set AS ss ON ss.ssid = COALESCE(u.ssid, dd.ssid)
+        UNION ALL
+        SELECT 'transport_inherited', count(*) FILTER (WHERE u.tid IS NULL),
+               'accounts whose transport becomes their domain''s, explicitly'
+          FROM %1$s.users AS u JOIN %1$s.domain_data AS dd ON dd.gid = u.gid
+        UNION ALL
+        SELECT 'domains', count(*), 'domains that lose quota limit, service set and note' FROM %1$s.domain_data
+        UNION ALL
+        SELECT 'domains_service_set_made_explicit', count(*) FILTER (WHERE ssid <> 1),
+               'domains whose service set other than 1 is made explicit in their accounts' FROM %1$s.domain_data
+        UNION ALL
+        SELECT 'maillocations', count(*), 'mail locations' FROM %1$s.maillocation$q$,
+        qs, CASE found.dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END);
+    item := 'objects_dropped';
+    n := (SELECT count(*) FROM vmm_upgrade._lookup_definitions(s, found.dovecot)) + 1 + 5 + 7;
+    detail := 'the 0.6 lookup functions and types, vmm_domain_info, the quota and catch-all tables, service_set, mailboxformat, quotalimit and their sequences';
+    RETURN NEXT;
+    item := 'objects_created';
+    n := (SELECT count(*) FROM vmm_upgrade._definitions_0_5_2(s, found.dovecot, lookups));
+    detail := CASE WHEN lookups THEN 'the 0.5.2 views and the optional 0.5.2 lookup types and functions'
+                   ELSE 'the 0.5.2 views' END;
+    RETURN NEXT;
+    item := 'lookups_created';
+    n := lookups::integer;
+    detail := CASE WHEN lookups THEN 'the optional 0.5.2 lookup functions come back'
+                   ELSE 'no optional 0.5.2 lookup functions (SET vmm_upgrade.lookups_052 = on to have them)' END;
+    RETURN NEXT;
+    FOR k IN SELECT jsonb_object_keys(lost) ORDER BY 1 LOOP
+        item := 'discarded.' || k;
+        n := (lost->>k)::bigint;
+        detail := 'rows lost, as vmm_upgrade.downgrade_discard accepts';
+        RETURN NEXT;
+    END LOOP;
+    item := 'granted';
+    n := 2 * roles;
+    detail := 'statements: the 0.6 privileges revoked and SELECT on the 0.5.2 views granted, per existing role';
+    RETURN NEXT;
+END
+$fn$;
+
+COMMENT ON FUNCTION vmm_upgrade.preview(text) IS
+'what ALTER EXTENSION vmm_upgrade UPDATE TO version would do, without changing anything';
+
+-- A preview's numbers against a history row's details (for tests and for
+-- the DBA after the update): the items whose numbers differ.
+CREATE FUNCTION vmm_upgrade._preview_mismatches(preview jsonb, details jsonb)
+RETURNS TABLE (item text, previewed bigint, recorded bigint)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT p.key, (p.value)::text::bigint, r.v
+      FROM jsonb_each(preview) AS p,
+           LATERAL (SELECT CASE
+                    WHEN p.key LIKE 'discarded.%' THEN (details->'discarded'->>substr(p.key, 11))::bigint
+                    WHEN p.key = 'granted' AND jsonb_typeof(details->'granted') = 'array'
+                        THEN jsonb_array_length(details->'granted')::bigint
+                    WHEN p.key = 'granted'
+                        THEN (SELECT count(*) FROM jsonb_each(details->'granted') AS g WHERE g.value <> 'null')
+                    WHEN jsonb_typeof(details->p.key) = 'boolean' THEN (details->>p.key)::boolean::integer::bigint
+                    ELSE (details->>p.key)::bigint END AS v) AS r
+     WHERE r.v IS DISTINCT FROM (p.value)::text::bigint
+$fn$;
