@@ -40,6 +40,7 @@
 #define LV_0_5_2			0x01
 #define LV_0_5_2_lookups	0x02	/* optional lookup objects of 0.5.2 */
 #define LV_0_6				0x04
+#define LV_0_6_compat		0x08	/* 0.5.2 views left over the 0.6 tables */
 
 /* Dovecot variants (bit mask) of a known object. */
 #define DV_1_1				0x01
@@ -763,13 +764,15 @@ parse_version(const char *version)
 {
 	if (strcmp(version, "0.5.2") == 0)
 		return LV_0_5_2;
+	if (strcmp(version, "0.6+compat") == 0)
+		return LV_0_6 | LV_0_6_compat;
 	if (strcmp(version, "0.6") == 0 || strcmp(version, "0.6.0") == 0 ||
 		strcmp(version, "0.6.1") == 0 || strcmp(version, "0.6.2") == 0)
 		return LV_0_6;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown vmm layout version \"%s\"", version),
-			 errdetail("Known layout versions are 0.5.2 and 0.6 (also written 0.6.0, 0.6.1 or 0.6.2).")));
+			 errdetail("Known layout versions are 0.5.2, 0.6 (also written 0.6.0, 0.6.1 or 0.6.2) and 0.6+compat (0.6 with the 0.5.2 compatibility views).")));
 	return 0;					/* keep compiler quiet */
 }
 
@@ -792,6 +795,21 @@ parse_variant(const char *variant)
 }
 
 /*
+ * version_name
+ *		The name of a layout version (one bit, or 0.6 with its compatibility
+ *		views), as detect_layout() reports it and check_layout() takes it.
+ */
+static const char *
+version_name(uint8 version)
+{
+	if (version == LV_0_5_2)
+		return "0.5.2";
+	if (version == (LV_0_6 | LV_0_6_compat))
+		return "0.6+compat";
+	return "0.6";
+}
+
+/*
  * layout_label
  *		Human-readable name of a layout, for messages.
  */
@@ -799,7 +817,7 @@ static char *
 layout_label(uint8 version, uint8 variant)
 {
 	return psprintf("%s (Dovecot %s variant)",
-					version == LV_0_5_2 ? "0.5.2" : "0.6",
+					version_name(version),
 					variant == DV_1_1 ? "1.1" : "1.2");
 }
 
@@ -846,7 +864,7 @@ vmm_upgrade_check_layout(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("layout version must not be null"),
-				 errhint("Name one of 0.5.2 or 0.6.")));
+				 errhint("Name one of 0.5.2, 0.6 or 0.6+compat.")));
 	version = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	vbit = parse_version(version);
 
@@ -891,14 +909,15 @@ vmm_upgrade_check_layout(PG_FUNCTION_ARGS)
  *
  * Returns (mail_schema, version, dovecot, lookups): version is "none" when
  * the schema holds no vmm object at all, the known layout it matches
- * exactly, or "unknown" (vmm objects matching no known layout, such as a
+ * exactly ("0.6+compat": 0.6 with the 0.5.2 compatibility views the update
+ * leaves with vmm_upgrade.compatibility_views on), or "unknown" (vmm objects matching no known layout, such as a
  * half-applied upgrade).  lookups tells whether the lookup functions
  * (optional in 0.5.2, always part of 0.6) are there.
  */
 Datum
 vmm_upgrade_detect_layout(PG_FUNCTION_ARGS)
 {
-	static const uint8 versions[] = {LV_0_5_2, LV_0_6};
+	static const uint8 versions[] = {LV_0_5_2, LV_0_6, LV_0_6 | LV_0_6_compat};
 	static const uint8 variants[] = {DV_1_1, DV_1_2};
 	TupleDesc	tupdesc;
 	Datum		values[4];
@@ -942,7 +961,7 @@ vmm_upgrade_detect_layout(PG_FUNCTION_ARGS)
 			{
 				if (check_one(&actual, versions[v], variants[d]).n != 0)
 					continue;
-				values[1] = CStringGetTextDatum(versions[v] == LV_0_5_2 ? "0.5.2" : "0.6");
+				values[1] = CStringGetTextDatum(version_name(versions[v]));
 				values[2] = CStringGetTextDatum(variants[d] == DV_1_1 ? "1.1" : "1.2");
 				nulls[2] = false;
 				goto found;

@@ -16,8 +16,11 @@
 
 #include "catalog/namespace.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/syscache.h"
 
 #include "dovecot_version.h"
 #include "vmm_upgrade.h"
@@ -31,6 +34,9 @@ static char *vmm_postfix_role_guc = NULL;
 static int	vmm_transport_domain_guc = 0;
 static bool vmm_lookups_052_guc = false;
 static char *vmm_downgrade_discard_guc = NULL;
+static bool vmm_compatibility_views_guc = false;
+static int	vmm_lock_wait_total_guc = 30000;
+static int	vmm_lock_wait_attempt_guc = 200;
 
 /*
  * What accounts on a transport row named "domain" are: vmm 0.6.0 put them
@@ -49,6 +55,7 @@ void		_PG_init(void);
 PG_FUNCTION_INFO_V1(vmm_upgrade_mail_schema);
 PG_FUNCTION_INFO_V1(vmm_upgrade_dovecot_variant);
 PG_FUNCTION_INFO_V1(vmm_upgrade_schema_setting);
+PG_FUNCTION_INFO_V1(vmm_upgrade_lock_relation);
 
 /*
  * True while _PG_init defines the settings.  Values set before the library
@@ -171,6 +178,15 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("vmm_upgrade.compatibility_views",
+							 "Whether the 0.5.2 -> 0.6 update leaves the 0.5.2 views Postfix and Dovecot query, over the 0.6 tables.",
+							 "They keep old queries answering while the services switch to the 0.6 lookups; vmm_upgrade.drop_compatibility_views() removes them.",
+							 &vmm_compatibility_views_guc,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	DefineCustomStringVariable("vmm_upgrade.downgrade_discard",
 							   "Comma-separated kinds of 0.6 data the downgrade to 0.5.2 may discard.",
 							   "Kinds: catchall, quota_limits, quota_usage, notes, maillocation_extra; the history counts what was discarded.",
@@ -179,6 +195,23 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+	DefineCustomIntVariable("vmm_upgrade.lock_wait_total",
+							"How long the update may wait, in all, for the locks on the mail tables.",
+							"It tries in short attempts (vmm_upgrade.lock_wait_attempt), letting Postfix's and Dovecot's lookups through in between; past this total it fails, naming the sessions that hold the locks, with nothing changed.",
+							&vmm_lock_wait_total_guc,
+							30000, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("vmm_upgrade.lock_wait_attempt",
+							"How long one attempt of the update to lock the mail tables may wait.",
+							"Lookups that arrive meanwhile queue behind the update for at most this long.  Keep it below deadlock_timeout.",
+							&vmm_lock_wait_attempt_guc,
+							200, 1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("vmm_upgrade");
 	defining_settings = false;
@@ -293,4 +326,32 @@ vmm_upgrade_schema_setting(PG_FUNCTION_ARGS)
 
 	namestrcpy(result, schema_setting());
 	PG_RETURN_NAME(result);
+}
+
+/*
+ * vmm_upgrade_lock_relation
+ *		SQL function vmm_upgrade._lock_relation(regclass): take ACCESS
+ *		EXCLUSIVE on exactly that relation.
+ *
+ * LOCK TABLE on a view also locks every relation its query reads, in the
+ * order of the query; the update must choose the order of its locks itself
+ * (views first, as lookups take them, then the tables as vmm's writers take
+ * them), so it locks each relation by itself.  The wait is bounded by
+ * lock_timeout as for any lock.  Superusers only.
+ */
+Datum
+vmm_upgrade_lock_relation(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be superuser to lock the mail tables for an update")));
+	LockRelationOid(relid, AccessExclusiveLock);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u was dropped while the update waited for its lock", relid)));
+	PG_RETURN_VOID();
 }

@@ -149,6 +149,15 @@ AS 'MODULE_PATHNAME', 'vmm_upgrade_as_owner';
 
 REVOKE EXECUTE ON FUNCTION vmm_upgrade._as_owner(regclass, text) FROM PUBLIC;
 
+-- ACCESS EXCLUSIVE on exactly one relation (LOCK TABLE on a view would lock
+-- the tables its query reads too, in the query's order).  For the scripts.
+CREATE FUNCTION vmm_upgrade._lock_relation(rel regclass)
+RETURNS void
+LANGUAGE c VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'vmm_upgrade_lock_relation';
+
+REVOKE EXECUTE ON FUNCTION vmm_upgrade._lock_relation(regclass) FROM PUBLIC;
+
 -- The schema vmm_upgrade.schema names (public when empty), whether or not it
 -- exists; an ERROR when the name is longer than PostgreSQL keeps.
 CREATE FUNCTION vmm_upgrade._schema_setting()

@@ -14,6 +14,13 @@
 --                                (default: keep the variant the database has)
 --   vmm_upgrade.dovecot_role     the role Dovecot connects as (default dovecot)
 --   vmm_upgrade.postfix_role     the role Postfix connects as (default postfix)
+--   vmm_upgrade.lock_wait_total  how long to wait for the locks in all
+--                                (default 30s); vmm_upgrade.lock_wait_attempt
+--                                how long per attempt (default 200ms)
+--   vmm_upgrade.compatibility_views  on: leave the 0.5.2 views Postfix and
+--                                Dovecot query, over the 0.6 tables, until
+--                                vmm_upgrade.drop_compatibility_views()
+--                                (default off)
 
 \echo Use "ALTER EXTENSION vmm_upgrade UPDATE" to load this file. \quit
 
@@ -36,6 +43,23 @@ SELECT vmm_upgrade._target_dovecot(d.dovecot)
 -- tables) code of other roles that would run with the owner's rights.
 SELECT vmm_upgrade._require_safe_tables(vmm_upgrade.mail_schema(),
                                         'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6''');
+
+-- Step 1b. Lock, up front and once, every relation the update changes:
+-- the 0.5.2 views it drops first (lookups lock a view, then the tables under
+-- it; postfix_gid stays and reads domain_name only, which is not locked, so
+-- Postfix's domain and gid lookups go on during the update),
+-- then users, domain_data and maillocation in the order vmm's writers lock
+-- them (a table, then what its foreign keys reference).  In short attempts
+-- (vmm_upgrade.lock_wait_attempt) so that lookups never queue long behind
+-- the update; past vmm_upgrade.lock_wait_total an ERROR names the sessions
+-- in the way, and nothing is changed.
+SELECT pg_catalog.set_config('vmm_upgrade_run.locks',
+           vmm_upgrade._lock_for_update(vmm_upgrade.mail_schema(),
+               ARRAY['dovecot_password', 'dovecot_user', 'postfix_alias',
+                     'postfix_maildir', 'postfix_relocated', 'postfix_transport', 'postfix_uid',
+                     'vmm_domain_info', 'users', 'domain_data', 'maillocation'],
+               'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6''')::text,
+           true);
 
 -- Step 2. Update the tables (vmm's update_tables_0.5.x-0.6*.pgsql): service
 -- flags become service sets, transports equal to the domain's are inherited,
@@ -66,8 +90,12 @@ SELECT pg_catalog.set_config('vmm_upgrade_run.result',
            true);
 
 -- Step 4. Postflight: the result must be exactly the 0.6 layout of the
--- target variant, or the whole update is rolled back.
-SELECT vmm_upgrade.require_layout('0.6',
+-- target variant (with vmm_upgrade.compatibility_views on: 0.6 plus the
+-- 0.5.2 views, layout 0.6+compat), or the whole update is rolled back.
+SELECT vmm_upgrade.require_layout(
+           CASE WHEN pg_catalog.current_setting('vmm_upgrade_run.result')::pg_catalog.jsonb
+                     OPERATOR(pg_catalog.?) 'compatibility_views'
+                THEN '0.6+compat' ELSE '0.6' END,
            pg_catalog.current_setting('vmm_upgrade_run.result')::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'to_dovecot',
            vmm_upgrade.mail_schema(),
            'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6'' (postflight)');

@@ -707,6 +707,282 @@ END
 $fn$;
 
 -- ---------------------------------------------------------------------------
+-- Locks: taken once, up front, in an order no lookup or vmm writer crosses
+-- ---------------------------------------------------------------------------
+
+-- Takes ACCESS EXCLUSIVE on every relation of rels (names in mail_schema),
+-- in that order, before the update changes anything.  The order is the
+-- caller's: views first (a lookup locks the view it reads, then the tables
+-- under it), then the tables in the order vmm's writers lock them (a table
+-- before the tables its foreign keys reference: users, then domain_data and
+-- maillocation), so that no lookup or writer holds one of them while
+-- waiting for another one we hold.  Each attempt waits at most
+-- vmm_upgrade.lock_wait_attempt per lock (below deadlock_timeout, so that a
+-- cycle we are part of ends by our timeout, never by aborting a lookup or a
+-- writer); a failed attempt lets go of everything it got and pauses, so that
+-- the lookups queued behind it go through.  Past vmm_upgrade.lock_wait_total
+-- in all: ERROR naming the sessions that hold locks on those relations (the
+-- caller's transaction, the whole update, is rolled back).
+-- Returns {"lock_attempts": n, "lock_wait_ms": m}.
+CREATE FUNCTION vmm_upgrade._lock_for_update(mail_schema name, rels text[], context text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    total_ms   float8 := extract(epoch FROM current_setting('vmm_upgrade.lock_wait_total')::interval) * 1000;
+    attempt_ms float8 := extract(epoch FROM current_setting('vmm_upgrade.lock_wait_attempt')::interval) * 1000;
+    old_lt     text := current_setting('lock_timeout');
+    started    timestamptz := clock_timestamp();
+    oids       oid[];
+    rel        text;
+    attempts   integer := 0;
+    waited_ms  float8;
+    holders    text;
+    n_holders  integer;
+BEGIN
+    oids := ARRAY(SELECT format('%I.%I', mail_schema, u.r)::regclass::oid FROM unnest(rels) AS u(r));
+    LOOP
+        attempts := attempts + 1;
+        waited_ms := extract(epoch FROM clock_timestamp() - started) * 1000;
+        BEGIN
+            PERFORM set_config('lock_timeout',
+                               greatest(1, least(attempt_ms, total_ms - waited_ms))::bigint::text || 'ms', true);
+            FOREACH rel IN ARRAY rels LOOP
+                PERFORM vmm_upgrade._lock_relation(format('%I.%I', mail_schema, rel)::regclass);
+            END LOOP;
+            PERFORM set_config('lock_timeout', old_lt, true);
+            RETURN jsonb_build_object('lock_attempts', attempts,
+                                      'lock_wait_ms', round(extract(epoch FROM clock_timestamp() - started) * 1000));
+        EXCEPTION WHEN lock_not_available THEN
+            NULL;  -- what this attempt got is let go with it
+        END;
+        waited_ms := extract(epoch FROM clock_timestamp() - started) * 1000;
+        EXIT WHEN waited_ms >= total_ms;
+        -- let the lookups queued behind the attempt through
+        PERFORM pg_sleep(greatest(0, least(attempt_ms, total_ms - waited_ms)) / 2000.0);
+    END LOOP;
+    SELECT count(*), string_agg(format('PID %s (role %s, %s%s, holding %s on %s)',
+                                       h.pid, coalesce(a.usename::text, 'unknown'), coalesce(a.state, 'unknown state'),
+                                       CASE WHEN a.xact_start IS NOT NULL
+                                            THEN format(', transaction started %s', to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ')) END,
+                                       h.modes, h.rels), '; ' ORDER BY h.pid)
+      INTO n_holders, holders
+      FROM (SELECT l.pid,
+                   string_agg(DISTINCT l.mode, ', ') AS modes,
+                   string_agg(DISTINCT c.relname::text, ', ') AS rels
+              FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+             WHERE l.locktype = 'relation' AND l.granted AND l.relation = ANY (oids)
+               AND l.pid <> pg_backend_pid()
+             GROUP BY l.pid) AS h
+      LEFT JOIN pg_stat_activity a ON a.pid = h.pid;
+    RAISE EXCEPTION '%: could not lock the mail tables of schema "%" within vmm_upgrade.lock_wait_total (%)',
+                    context, mail_schema, current_setting('vmm_upgrade.lock_wait_total')
+        USING ERRCODE = 'lock_not_available',
+              DETAIL = CASE WHEN n_holders > 0
+                            THEN format('%s attempts; %s: %s. Nothing was changed.', attempts,
+                                        CASE WHEN n_holders = 1 THEN 'this session holds a lock on them'
+                                             ELSE format('these %s sessions hold locks on them', n_holders) END,
+                                        holders)
+                            ELSE format('%s attempts; the sessions in the way have ended since. Nothing was changed.', attempts) END,
+              HINT = 'End those sessions'' transactions (or SELECT pg_terminate_backend(pid)), or raise vmm_upgrade.lock_wait_total, then run the update again.';
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------
+-- The 0.5.2 views over the 0.6 tables (vmm_upgrade.compatibility_views)
+-- ---------------------------------------------------------------------------
+
+-- The views Postfix and Dovecot query in 0.5.2, by name and column, written
+-- over the 0.6 tables, as (view, role, definition): role is the service
+-- granted SELECT on it.  Every address of the 0.5.2 database answers what
+-- it answered before the update: the same maildir, uid, alias destinations
+-- (literally, %n/%d/%= unexpanded, as 0.5.2 delivered them), relocated
+-- destination, transport (a NULL tid of 0.6 is the domain's, as the 0.6
+-- lookup has it) and services (the user's service set or the domain's).
+-- Data added afterwards answers as the 0.6 lookups answer it where a 0.5.2
+-- view can say it; what it cannot say: catch-all (0.5.2 has no row for an
+-- address without an alias), the mailbox format (Dovecot's 0.5.2 query puts
+-- "maildir:" in front of mail), %n/%d/%= expansion (it would change what
+-- old aliases answer).  postfix_gid is part of 0.6 and stays anyway.  Every
+-- view joins tables, so none is updatable: they are read-only.
+CREATE FUNCTION vmm_upgrade._compatibility_view_definitions(mail_schema name, dovecot text)
+RETURNS TABLE (view name, service text, statement text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT v.name::pg_catalog.name, v.service,
+           pg_catalog.replace(pg_catalog.replace(v.statement, '@s@', pg_catalog.quote_ident(mail_schema)),
+                              '@sieve@', CASE dovecot WHEN '1.1' THEN 'managesieve' ELSE 'sieve' END)
+      FROM (VALUES
+        (1, 'dovecot_password', 'dovecot', $q$
+            CREATE VIEW @s@.dovecot_password AS
+            SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS "user",
+                   users.passwd AS password, service_set.smtp, service_set.pop3,
+                   service_set.imap, service_set.@sieve@
+              FROM @s@.users
+              LEFT JOIN @s@.domain_data USING (gid)
+              LEFT JOIN @s@.service_set ON service_set.ssid = COALESCE(users.ssid, domain_data.ssid)
+              LEFT JOIN @s@.domain_name USING (gid)$q$),
+        (2, 'dovecot_user', 'dovecot', $q$
+            CREATE VIEW @s@.dovecot_user AS
+            SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS userid,
+                   users.uid, users.gid,
+                   (domain_data.domaindir::text || '/'::text) || users.uid AS home,
+                   '~/'::text || maillocation.directory::text AS mail
+              FROM @s@.users
+              LEFT JOIN @s@.domain_data USING (gid)
+              LEFT JOIN @s@.domain_name USING (gid)
+              LEFT JOIN @s@.maillocation USING (mid)$q$),
+        (3, 'postfix_alias', 'postfix', $q$
+            CREATE VIEW @s@.postfix_alias AS
+            SELECT (alias.address::text || '@'::text) || domain_name.domainname::text AS address,
+                   alias.destination, alias.gid
+              FROM @s@.alias
+              LEFT JOIN @s@.domain_name USING (gid)$q$),
+        (4, 'postfix_maildir', 'postfix', $q$
+            CREATE VIEW @s@.postfix_maildir AS
+            SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS address,
+                   ((((domain_data.domaindir::text || '/'::text) || users.uid) || '/'::text)
+                     || maillocation.directory::text) || '/'::text AS maildir
+              FROM @s@.users
+              LEFT JOIN @s@.domain_data USING (gid)
+              LEFT JOIN @s@.domain_name USING (gid)
+              LEFT JOIN @s@.maillocation USING (mid)$q$),
+        (5, 'postfix_relocated', 'postfix', $q$
+            CREATE VIEW @s@.postfix_relocated AS
+            SELECT (relocated.address::text || '@'::text) || domain_name.domainname::text AS address,
+                   relocated.destination
+              FROM @s@.relocated
+              LEFT JOIN @s@.domain_name USING (gid)$q$),
+        (6, 'postfix_transport', 'postfix', $q$
+            CREATE VIEW @s@.postfix_transport AS
+            SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS address,
+                   transport.transport
+              FROM @s@.users
+              LEFT JOIN @s@.domain_data USING (gid)
+              LEFT JOIN @s@.transport ON transport.tid = COALESCE(users.tid, domain_data.tid)
+              LEFT JOIN @s@.domain_name USING (gid)$q$),
+        (7, 'postfix_uid', 'postfix', $q$
+            CREATE VIEW @s@.postfix_uid AS
+            SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS address,
+                   users.uid
+              FROM @s@.users
+              LEFT JOIN @s@.domain_name USING (gid)$q$)) AS v(ord, name, service, statement)
+     ORDER BY v.ord
+$fn$;
+
+-- Is vmm_upgrade.compatibility_views on?
+CREATE FUNCTION vmm_upgrade._compatibility_views_wanted()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT coalesce(pg_catalog.current_setting('vmm_upgrade.compatibility_views', true), 'off')::boolean
+$fn$;
+
+-- Creates the compatibility views in <mail_schema> (Dovecot variant
+-- dovecot) and hands them over to the owner of users, whose rights they
+-- read the tables with.
+CREATE FUNCTION vmm_upgrade._create_compatibility_views(mail_schema name, dovecot text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    owner name := vmm_upgrade._users_owner(mail_schema);
+    d     record;
+BEGIN
+    FOR d IN SELECT * FROM vmm_upgrade._compatibility_view_definitions(mail_schema, dovecot) LOOP
+        EXECUTE d.statement;
+        PERFORM vmm_upgrade._hand_over('VIEW', format('%I.%I', mail_schema, d.view), owner);
+    END LOOP;
+END
+$fn$;
+
+-- Public API: drop the compatibility views the 0.5.2 -> 0.6 update left
+-- (vmm_upgrade.compatibility_views on), once Postfix and Dovecot run the 0.6
+-- queries.  Only from layout 0.6+compat, to exactly layout 0.6 (ERROR and
+-- nothing changed otherwise); recorded in vmm_upgrade.history.  No CASCADE:
+-- a view of the DBA's built on them stops it.  The result names the views
+-- dropped and the sessions of the roles that could read them (Postfix's and
+-- Dovecot's) connected since before the update: they may still have run the
+-- 0.5.2 queries, and will fail on their next lookup through a view.
+--   SELECT vmm_upgrade.drop_compatibility_views();
+CREATE FUNCTION vmm_upgrade.drop_compatibility_views()
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    ms          name := vmm_upgrade.mail_schema();
+    started     timestamptz := clock_timestamp();
+    layout      record;
+    updated_at  timestamptz;
+    readers     oid[];
+    sessions    jsonb;
+    dropped     text[] := '{}';
+    d           record;
+BEGIN
+    PERFORM vmm_upgrade.require_layout('0.6+compat', NULL, ms,
+                                       'vmm_upgrade.drop_compatibility_views()');
+    SELECT * INTO layout FROM vmm_upgrade.detect_layout(ms);
+    -- Who may read the views, before they go.
+    readers := ARRAY(SELECT DISTINCT e.grantee
+                       FROM vmm_upgrade._compatibility_view_definitions(ms, layout.dovecot) AS c
+                       JOIN pg_class r ON r.relname = c.view
+                                      AND r.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = ms)
+                      CROSS JOIN LATERAL aclexplode(r.relacl) AS e
+                      WHERE e.grantee <> r.relowner);
+    -- The views' locks as the update takes them: in short attempts, within
+    -- vmm_upgrade.lock_wait_total, or an ERROR naming who is in the way.
+    PERFORM vmm_upgrade._lock_for_update(ms,
+                ARRAY(SELECT c.view::text FROM vmm_upgrade._compatibility_view_definitions(ms, layout.dovecot) AS c),
+                'vmm_upgrade.drop_compatibility_views()');
+    PERFORM vmm_upgrade._history_table();
+    SELECT max(h.started_at) INTO updated_at
+      FROM vmm_upgrade.history h
+     WHERE h.mail_schema = ms
+       AND h.from_version = '0.5.2' AND h.to_version = '0.6';
+    FOR d IN SELECT * FROM vmm_upgrade._compatibility_view_definitions(ms, layout.dovecot) LOOP
+        EXECUTE format('DROP VIEW %I.%I', ms, d.view);
+        dropped := dropped || d.view::text;
+    END LOOP;
+    PERFORM vmm_upgrade.require_layout('0.6', layout.dovecot, ms,
+                                       'vmm_upgrade.drop_compatibility_views() (postflight)');
+    SELECT coalesce(jsonb_agg(jsonb_build_object('pid', a.pid, 'role', a.usename,
+                                                 'application_name', a.application_name,
+                                                 'client_addr', a.client_addr,
+                                                 'backend_start', a.backend_start)
+                              ORDER BY a.backend_start, a.pid), '[]')
+      INTO sessions
+      FROM pg_stat_activity a
+     WHERE a.usesysid = ANY (readers)
+       AND a.pid <> pg_backend_pid()
+       AND (updated_at IS NULL OR a.backend_start < updated_at);
+    IF jsonb_array_length(sessions) > 0 THEN
+        RAISE WARNING 'vmm_upgrade: % session% of Postfix or Dovecot connected before the update still run%',
+            jsonb_array_length(sessions), CASE WHEN jsonb_array_length(sessions) = 1 THEN '' ELSE 's' END,
+            CASE WHEN jsonb_array_length(sessions) = 1 THEN 's' ELSE '' END
+            USING DETAIL = 'They may still query the 0.5.2 views, which are gone now: their next such lookup fails.',
+                  HINT = 'Reload the service they belong to ("postfix reload", "doveadm reload").';
+    END IF;
+    PERFORM vmm_upgrade._record(ms, '0.6+compat', '0.6', layout.dovecot, layout.dovecot,
+                                started, NULL, NULL,
+                                jsonb_build_object('step', 'drop_compatibility_views',
+                                                   'dropped', to_jsonb(dropped),
+                                                   'update_started_at', updated_at,
+                                                   'sessions_from_before_the_update', sessions));
+    RETURN jsonb_build_object('mail_schema', ms,
+                              'dropped', to_jsonb(dropped),
+                              'update_started_at', updated_at,
+                              'sessions_from_before_the_update', sessions);
+END
+$fn$;
+
+REVOKE EXECUTE ON FUNCTION vmm_upgrade.drop_compatibility_views() FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
 -- The 0.5.2 -> 0.6 transformation
 -- ---------------------------------------------------------------------------
 
@@ -738,6 +1014,7 @@ DECLARE
     obj       text[];
     n_placeholders bigint;
     placeholders   jsonb;
+    compat    boolean := vmm_upgrade._compatibility_views_wanted();
     old_views CONSTANT text[] := ARRAY['dovecot_password', 'dovecot_user', 'postfix_alias',
         'postfix_maildir', 'postfix_relocated', 'postfix_transport', 'postfix_uid',
         'vmm_domain_info'];
@@ -762,6 +1039,16 @@ BEGIN
     IF source = '1.2' AND target_dovecot = '1.1' THEN
         RAISE EXCEPTION 'cannot turn the Dovecot >= 1.2 variant into the Dovecot < 1.2 variant'
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Dovecot's 0.5.2 password_query names the sieve flag as the source
+    -- variant does; a view with the target's name would not answer it.
+    IF compat AND source <> target_dovecot THEN
+        RAISE EXCEPTION 'cannot keep the 0.5.2 views while switching to the Dovecot % variant', target_dovecot
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = format('Dovecot''s 0.5.2 password_query reads column %s of view dovecot_password, which the Dovecot %s variant calls %s. Nothing was changed.',
+                                  CASE source WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END, target_dovecot,
+                                  CASE target_dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END),
+                  HINT = 'Update with vmm_upgrade.dovecot_version unset (the variant stays), then switch the variant after dropping the views: SELECT vmm_upgrade.drop_compatibility_views();';
     END IF;
     src_sieve := CASE source WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
     dst_sieve := CASE target_dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
@@ -1015,7 +1302,17 @@ BEGIN
         PERFORM vmm_upgrade._hand_over(obj[1], s || '.' || obj[2], owner);
     END LOOP;
 
-    RETURN jsonb_build_object(
+    -- 16. With vmm_upgrade.compatibility_views on: the 0.5.2 views again,
+    --     over the 0.6 tables, so that Postfix and Dovecot with their 0.5.2
+    --     queries keep answering until they switch (drop_compatibility_views
+    --     removes them).  The optional 0.5.2 lookup functions cannot come
+    --     back: their 0.6 successors have the same names and argument types,
+    --     and answer the 0.5.2 calls (same result columns).
+    IF compat THEN
+        PERFORM vmm_upgrade._create_compatibility_views(mail_schema, target_dovecot);
+    END IF;
+
+    RETURN CASE WHEN compat THEN jsonb_build_object('compatibility_views', true) ELSE '{}' END || jsonb_build_object(
         'mail_schema', mail_schema,
         'from_dovecot', source,
         'to_dovecot', target_dovecot,
@@ -1116,7 +1413,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     -- every column of vmm's layouts that holds a password
-    password_columns CONSTANT text[] := ARRAY['users.passwd'];
+    password_columns CONSTANT text[] := ARRAY['users.passwd', 'dovecot_password.password'];
     s text := quote_ident(mail_schema);
 BEGIN
     RETURN QUERY
@@ -1249,6 +1546,9 @@ DECLARE
     vmm_relations CONSTANT text[] := ARRAY['alias', 'catchall', 'domain_data', 'domain_name',
         'mailboxformat', 'maillocation', 'postfix_gid', 'quotalimit', 'relocated',
         'service_set', 'transport', 'userquota', 'userquota_11', 'users', 'vmm_domain_info'];
+    -- the compatibility views, where present (vmm_upgrade.compatibility_views)
+    compat  text[] := ARRAY(SELECT c.view FROM vmm_upgrade._compatibility_view_definitions(mail_schema, '1.2') AS c
+                             WHERE vmm_upgrade._has_relation(mail_schema, c.view));
 BEGIN
     quota := CASE WHEN vmm_upgrade._has_relation(mail_schema, 'userquota') THEN 'userquota'
                   WHEN vmm_upgrade._has_relation(mail_schema, 'userquota_11') THEN 'userquota_11' END;
@@ -1268,7 +1568,7 @@ BEGIN
                       AND e.grantee = (SELECT r.oid FROM pg_roles r WHERE r.rolname = role)) THEN
             stmts := stmts || format('REVOKE CREATE ON SCHEMA %s FROM %I', s, role);
         END IF;
-        FOREACH rel IN ARRAY vmm_relations LOOP
+        FOREACH rel IN ARRAY vmm_relations || compat LOOP
             IF vmm_upgrade._has_relation(mail_schema, rel) THEN
                 stmts := stmts || format('REVOKE ALL ON TABLE %s.%I FROM %I', s, rel, role);
             END IF;
@@ -1281,6 +1581,12 @@ BEGIN
             format('GRANT SELECT (domaindir, gid, qid, ssid) ON TABLE %s.domain_data TO %I', s, dovecot),
             format('GRANT SELECT (domainname, gid) ON TABLE %s.domain_name TO %I', s, dovecot),
             format('GRANT SELECT (gid, local_part, mid, passwd, qid, ssid, uid) ON TABLE %s.users TO %I', s, dovecot)];
+        -- as 0.5.2's set-permissions.py: the dovecot_* views to Dovecot
+        FOREACH rel IN ARRAY compat LOOP
+            IF rel LIKE 'dovecot\_%' THEN
+                stmts := stmts || format('GRANT SELECT ON TABLE %s.%I TO %I', s, rel, dovecot);
+            END IF;
+        END LOOP;
     END IF;
     IF postfix IS NOT NULL THEN
         stmts := stmts || ARRAY[
@@ -1289,6 +1595,12 @@ BEGIN
             format('GRANT SELECT (domainname, gid) ON TABLE %s.domain_name TO %I', s, postfix),
             format('GRANT SELECT (directory, mid) ON TABLE %s.maillocation TO %I', s, postfix),
             format('GRANT SELECT (gid, local_part, mid, tid, uid) ON TABLE %s.users TO %I', s, postfix)];
+        -- the postfix_* views (postfix_gid, part of 0.6, above) to Postfix
+        FOREACH rel IN ARRAY compat LOOP
+            IF rel LIKE 'postfix\_%' THEN
+                stmts := stmts || format('GRANT SELECT ON TABLE %s.%I TO %I', s, rel, postfix);
+            END IF;
+        END LOOP;
     END IF;
     FOREACH stmt IN ARRAY stmts LOOP
         EXECUTE stmt;
@@ -1448,6 +1760,7 @@ DECLARE
     -- is written %%.
     p text := CASE WHEN mail_schema = 'public' THEN ''
                    ELSE replace(quote_ident(mail_schema), '%', '%%') || '.' END;
+    compat boolean := vmm_upgrade._has_relation(mail_schema, 'postfix_maildir');
     postfix text;
     dovecot text;
 BEGIN
@@ -1467,19 +1780,28 @@ BEGIN
                       E'\n' ORDER BY q.n) FILTER (WHERE q.client = 'dovecot')
       INTO postfix, dovecot
       FROM vmm_upgrade._client_queries() AS q;
-
-    RAISE WARNING 'vmm_upgrade: schema "%" now holds the vmm 0.6 layout; the 0.5.2 views are gone: change the Postfix maps before starting Postfix', mail_schema
-        USING DETAIL = concat_ws(E'\n',
+    postfix := concat_ws(E'\n',
             'In the pgsql-*.cf files (hosts, user, password and dbname stay):',
             postfix,
-            '  pgsql-virtual_gid_maps.cf and pgsql-virtual_mailbox_domains.cf keep querying postfix_gid.'),
-              HINT = 'Then run "postfix reload" (or start Postfix).';
-    RAISE WARNING 'vmm_upgrade: change the Dovecot SQL queries before starting Dovecot'
+            '  pgsql-virtual_gid_maps.cf and pgsql-virtual_mailbox_domains.cf keep querying postfix_gid.');
+
+    IF compat THEN
+        RAISE WARNING 'vmm_upgrade: schema "%" now holds the vmm 0.6 layout and, until they are dropped, the 0.5.2 views: change the Postfix maps while Postfix runs', mail_schema
+            USING DETAIL = postfix,
+                  HINT = 'Then run "postfix reload"; once Postfix and Dovecot run the 0.6 queries: SELECT vmm_upgrade.drop_compatibility_views();';
+    ELSE
+        RAISE WARNING 'vmm_upgrade: schema "%" now holds the vmm 0.6 layout; the 0.5.2 views are gone: change the Postfix maps before starting Postfix', mail_schema
+            USING DETAIL = postfix,
+                  HINT = 'Then run "postfix reload" (or start Postfix).';
+    END IF;
+    RAISE WARNING 'vmm_upgrade: change the Dovecot SQL queries %',
+                  CASE WHEN compat THEN 'while Dovecot runs' ELSE 'before starting Dovecot' END
         USING DETAIL = concat_ws(E'\n',
             'In dovecot-sql.conf(.ext):',
             dovecot,
             'The mail field now carries the mailbox format itself (maildir:~/Maildir): drop any ''maildir:'' prefix from user_query.'),
-              HINT = 'Also update vmm.cfg for vmm 0.6, then start Dovecot and Postfix.';
+              HINT = CASE WHEN compat THEN 'Also update vmm.cfg for vmm 0.6, then run "doveadm reload".'
+                          ELSE 'Also update vmm.cfg for vmm 0.6, then start Dovecot and Postfix.' END;
 END
 $fn$;
 
@@ -1491,6 +1813,7 @@ $fn$;
 -- everyone: they run with the caller's rights anyway, but nobody else has a
 -- reason to call them.
 REVOKE EXECUTE ON FUNCTION
+    vmm_upgrade._lock_for_update(name, text[], text),
     vmm_upgrade._target_dovecot(text),
     vmm_upgrade._require_safe_tables(name, text),
     vmm_upgrade._hand_over(text, text, name),
