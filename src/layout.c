@@ -41,6 +41,9 @@
 #define LV_0_5_2_lookups	0x02	/* optional lookup objects of 0.5.2 */
 #define LV_0_6				0x04
 #define LV_0_6_compat		0x08	/* 0.5.2 views left over the 0.6 tables */
+#define LV_0_4				0x10	/* both forms of 0.4 */
+#define LV_0_4_release		0x20	/* only vmm 0.4 as released (users.smpt) */
+#define LV_0_4_r41			0x40	/* only vmm 0.4-r41 (the corrected release) */
 
 /* Dovecot variants (bit mask) of a known object. */
 #define DV_1_1				0x01
@@ -92,6 +95,81 @@ typedef struct DeviationList
 	int			size;
 	Deviation  *items;
 } DeviationList;
+
+/*
+ * One form of a known layout: the version bits of the objects it has, the
+ * bits of optional objects it may have as well (all of them or none: a
+ * schema with any of them is checked with all of them), and its name in
+ * messages.
+ */
+typedef struct LayoutForm
+{
+	uint8		versions;
+	uint8		optional;
+	const char *label;
+} LayoutForm;
+
+static const LayoutForm form_0_4_r41 = {LV_0_4 | LV_0_4_r41, 0, "0.4-r41"};
+static const LayoutForm form_0_4_release = {LV_0_4 | LV_0_4_release, 0, "0.4-release"};
+static const LayoutForm form_0_5_2 = {LV_0_5_2, LV_0_5_2_lookups, "0.5.2"};
+static const LayoutForm form_0_6 = {LV_0_6, 0, "0.6"};
+static const LayoutForm form_0_6_compat = {LV_0_6 | LV_0_6_compat, 0, "0.6+compat"};
+
+/* What a name of the table below stands for. */
+typedef enum LayoutNameKind
+{
+	LAYOUT_NAME,				/* a layout, as detect_layout() names it */
+	LAYOUT_ALIAS,				/* another name of the same structure */
+	LAYOUT_ONE_FORM				/* one form of the layout only */
+} LayoutNameKind;
+
+/*
+ * The one table of layout names: every version name check_layout() takes,
+ * the layout it belongs to (as detect_layout() reports it), the Dovecot
+ * variants that layout exists in, and the forms the name stands for; a
+ * schema is checked against the form (and, unless one is named, the
+ * variant) it deviates from least.  detect_layout() tries the LAYOUT_NAME
+ * entries in this order; the messages listing the known names are made
+ * from this table too.
+ *
+ * vmm 0.4 came in two forms (SPEC "Layout 0.4"): as released, with the SMTP
+ * flag misspelt users.smpt and no view dovecot_password, and as 0.4-r41,
+ * the fix most installations ran.  Both are layout 0.4; 0.4-r41 and
+ * 0.4-release name one of them.  0.6.0, 0.6.1 and 0.6.2 share the 0.6
+ * structure; they differ in data and in one function body, which the 0.6.0
+ * update deals with.
+ */
+typedef struct LayoutName
+{
+	const char *name;
+	LayoutNameKind kind;
+	const char *layout;
+	uint8		variants;
+	const LayoutForm *forms[2];
+} LayoutName;
+
+static const LayoutName layout_names[] = {
+	{"0.4", LAYOUT_NAME, "0.4", DV_1_1, {&form_0_4_r41, &form_0_4_release}},
+	{"0.4-r41", LAYOUT_ONE_FORM, "0.4", DV_1_1, {&form_0_4_r41, NULL}},
+	{"0.4-release", LAYOUT_ONE_FORM, "0.4", DV_1_1, {&form_0_4_release, NULL}},
+	{"0.5.2", LAYOUT_NAME, "0.5.2", DV_1_1 | DV_1_2, {&form_0_5_2, NULL}},
+	{"0.6", LAYOUT_NAME, "0.6", DV_1_1 | DV_1_2, {&form_0_6, NULL}},
+	{"0.6.0", LAYOUT_ALIAS, "0.6", DV_1_1 | DV_1_2, {&form_0_6, NULL}},
+	{"0.6.1", LAYOUT_ALIAS, "0.6", DV_1_1 | DV_1_2, {&form_0_6, NULL}},
+	{"0.6.2", LAYOUT_ALIAS, "0.6", DV_1_1 | DV_1_2, {&form_0_6, NULL}},
+	/* 0.6 with the 0.5.2 views the update leaves (compatibility_views) */
+	{"0.6+compat", LAYOUT_NAME, "0.6+compat", DV_1_1 | DV_1_2, {&form_0_6_compat, NULL}},
+};
+
+/* The Dovecot variants, in the order they are tried. */
+static const struct
+{
+	uint8		bit;
+	const char *name;
+}			dovecot_variants[] = {
+	{DV_1_1, "1.1"},
+	{DV_1_2, "1.2"},
+};
 
 /*
  * The catalog query.  Everything is qualified with pg_catalog and every
@@ -535,15 +613,15 @@ find_expected(const char *kind, const char *object, uint8 versions, uint8 varian
 }
 
 /*
- * has_lookups
- *		Does the mail schema have any of the optional 0.5.2 lookup objects?
+ * has_objects_of
+ *		Does the mail schema have any known object tagged with these bits?
  *
- * A 0.5.2 database either has them all or none; which one it is decides
- * what the 0.5.2 layout is expected to hold, and a partial set then shows up
- * as deviations.
+ * Used for optional objects (the 0.5.2 lookups): a database either has them
+ * all or none; which one it is decides what the layout is expected to hold,
+ * and a partial set then shows up as deviations.
  */
 static bool
-has_lookups(const ActualLayout *actual)
+has_objects_of(const ActualLayout *actual, uint8 bits)
 {
 	size_t		i;
 
@@ -551,11 +629,22 @@ has_lookups(const ActualLayout *actual)
 	{
 		const LayoutEntry *e = &layout_entries[i];
 
-		if ((e->versions & LV_0_5_2_lookups) &&
+		if ((e->versions & bits) &&
 			find_actual(actual, e->kind, e->object) != NULL)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * has_lookups
+ *		Does the mail schema have the lookup functions (optional in 0.5.2,
+ *		part of 0.6)?  What detect_layout() reports as "lookups".
+ */
+static bool
+has_lookups(const ActualLayout *actual)
+{
+	return has_objects_of(actual, LV_0_5_2_lookups);
 }
 
 /*
@@ -675,9 +764,10 @@ compare_column(DeviationList *list, const LayoutEntry *e, const ActualEntry *a)
  * compare_layout
  *		List every deviation of the mail schema from one known layout.
  *
- * "versions" holds the layout's version bit, plus LV_0_5_2_lookups when the
- * optional 0.5.2 lookup objects are expected.  A whole missing or unexpected
- * table is reported once, not once per column, constraint and trigger.
+ * "versions" holds the version bits of one form of a layout, plus its
+ * optional bits when its optional objects are expected.  A whole missing or
+ * unexpected table is reported once, not once per column, constraint and
+ * trigger.
  */
 static DeviationList
 compare_layout(const ActualLayout *actual, uint8 versions, uint8 variants,
@@ -753,40 +843,105 @@ deviation_cmp(const void *a, const void *b)
 }
 
 /*
- * parse_version
- *		Map a version name to its layout bit, or fail naming the known ones.
- *
- * 0.6.0, 0.6.1 and 0.6.2 share the 0.6 structure; they differ in data and in
- * one function body, which the 0.6.0 update deals with.
+ * known_names
+ *		The layout names of one kind, for messages: "0.4, 0.5.2 or 0.6".
+ *		With layout non-NULL only the names belonging to that layout.
  */
-static uint8
+static char *
+known_names(LayoutNameKind kind, const char *layout, const char *conjunction)
+{
+	StringInfoData buf;
+	int			n = 0;
+	int			total = 0;
+	size_t		i;
+
+	for (i = 0; i < lengthof(layout_names); i++)
+		if (layout_names[i].kind == kind &&
+			(layout == NULL || strcmp(layout_names[i].layout, layout) == 0))
+			total++;
+	initStringInfo(&buf);
+	for (i = 0; i < lengthof(layout_names); i++)
+	{
+		if (layout_names[i].kind != kind ||
+			(layout != NULL && strcmp(layout_names[i].layout, layout) != 0))
+			continue;
+		n++;
+		if (n > 1)
+			appendStringInfoString(&buf, n == total ? conjunction : ", ");
+		appendStringInfoString(&buf, layout_names[i].name);
+	}
+	return buf.data;
+}
+
+/*
+ * parse_version
+ *		The entry of layout_names for a version name, or fail naming the
+ *		known ones.
+ */
+static const LayoutName *
 parse_version(const char *version)
 {
-	if (strcmp(version, "0.5.2") == 0)
-		return LV_0_5_2;
-	if (strcmp(version, "0.6+compat") == 0)
-		return LV_0_6 | LV_0_6_compat;
-	if (strcmp(version, "0.6") == 0 || strcmp(version, "0.6.0") == 0 ||
-		strcmp(version, "0.6.1") == 0 || strcmp(version, "0.6.2") == 0)
-		return LV_0_6;
+	StringInfoData known;
+	int			n = 0;
+	int			total = 0;
+	size_t		i;
+
+	for (i = 0; i < lengthof(layout_names); i++)
+		if (strcmp(layout_names[i].name, version) == 0)
+			return &layout_names[i];
+
+	/* "0.4 (one form alone: 0.4-r41 or 0.4-release), 0.5.2 and 0.6 (...)" */
+	for (i = 0; i < lengthof(layout_names); i++)
+		if (layout_names[i].kind == LAYOUT_NAME)
+			total++;
+	initStringInfo(&known);
+	for (i = 0; i < lengthof(layout_names); i++)
+	{
+		const LayoutName *l = &layout_names[i];
+		char	   *forms = known_names(LAYOUT_ONE_FORM, l->name, " or ");
+		char	   *aliases = known_names(LAYOUT_ALIAS, l->name, " or ");
+
+		if (l->kind != LAYOUT_NAME)
+			continue;
+		n++;
+		if (n > 1)
+			appendStringInfoString(&known, n == total ? " and " : ", ");
+		appendStringInfoString(&known, l->name);
+		if (forms[0] != '\0')
+			appendStringInfo(&known, " (one form alone: %s)", forms);
+		if (aliases[0] != '\0')
+			appendStringInfo(&known, " (also written %s)", aliases);
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown vmm layout version \"%s\"", version),
-			 errdetail("Known layout versions are 0.5.2, 0.6 (also written 0.6.0, 0.6.1 or 0.6.2) and 0.6+compat (0.6 with the 0.5.2 compatibility views).")));
-	return 0;					/* keep compiler quiet */
+			 errdetail("Known layout versions are %s.", known.data)));
+	return NULL;				/* keep compiler quiet */
 }
 
 /*
  * parse_variant
- *		Map a Dovecot variant name to its bit, or fail naming the known ones.
+ *		Map a Dovecot variant name to its bit, or fail naming the known ones;
+ *		the layout must exist in that variant.
  */
 static uint8
-parse_variant(const char *variant)
+parse_variant(const char *variant, const LayoutName *layout)
 {
-	if (strcmp(variant, "1.1") == 0)
-		return DV_1_1;
-	if (strcmp(variant, "1.2") == 0)
-		return DV_1_2;
+	size_t		i;
+
+	for (i = 0; i < lengthof(dovecot_variants); i++)
+	{
+		if (strcmp(variant, dovecot_variants[i].name) != 0)
+			continue;
+		if ((layout->variants & dovecot_variants[i].bit) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("vmm layout %s has no Dovecot %s variant", layout->name, variant),
+					 errdetail("vmm %s predates Dovecot 1.2: its layout is the Dovecot 1.1 variant (the sieve flag is named managesieve).",
+							   layout->layout),
+					 errhint("Leave the Dovecot variant NULL, or name 1.1.")));
+		return dovecot_variants[i].bit;
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown Dovecot variant \"%s\"", variant),
@@ -795,48 +950,81 @@ parse_variant(const char *variant)
 }
 
 /*
- * version_name
- *		The name of a layout version (one bit, or 0.6 with its compatibility
- *		views), as detect_layout() reports it and check_layout() takes it.
+ * variant_name
+ *		"1.1" or "1.2".
  */
 static const char *
-version_name(uint8 version)
+variant_name(uint8 variant)
 {
-	if (version == LV_0_5_2)
-		return "0.5.2";
-	if (version == (LV_0_6 | LV_0_6_compat))
-		return "0.6+compat";
-	return "0.6";
+	size_t		i;
+
+	for (i = 0; i < lengthof(dovecot_variants); i++)
+		if (dovecot_variants[i].bit == variant)
+			return dovecot_variants[i].name;
+	elog(ERROR, "unknown Dovecot variant bit %d", variant);
+	return NULL;				/* keep compiler quiet */
 }
 
 /*
  * layout_label
- *		Human-readable name of a layout, for messages.
+ *		Human-readable name of one form of a layout in one variant, for
+ *		messages: "0.5.2 (Dovecot 1.2 variant)"; the variant is left out for
+ *		a layout that has only one.
  */
 static char *
-layout_label(uint8 version, uint8 variant)
+layout_label(const LayoutName *layout, const LayoutForm *form, uint8 variant)
 {
-	return psprintf("%s (Dovecot %s variant)",
-					version_name(version),
-					variant == DV_1_1 ? "1.1" : "1.2");
+	if (layout->variants == variant)
+		return pstrdup(form->label);
+	return psprintf("%s (Dovecot %s variant)", form->label, variant_name(variant));
+}
+
+/*
+ * check_form
+ *		Deviations of the schema from one form of a layout in one variant.
+ *
+ * The form's optional objects are expected if the schema has any of them.
+ */
+static DeviationList
+check_form(const ActualLayout *actual, const LayoutName *layout,
+		   const LayoutForm *form, uint8 variant)
+{
+	uint8		versions = form->versions;
+
+	if (form->optional != 0 && has_objects_of(actual, form->optional))
+		versions |= form->optional;
+	return compare_layout(actual, versions, variant,
+						  layout_label(layout, form, variant));
 }
 
 /*
  * check_one
- *		Deviations of the schema from one (version, variant).
- *
- * For 0.5.2 the optional lookup objects are expected if the schema has any
- * of them.
+ *		Deviations of the schema from a layout: from the form that it
+ *		deviates from least (the first such in the table's order), in the
+ *		given variant, or (variants == 0) in the variant of the layout it
+ *		deviates from least (the later variant, if both deviate alike).
  */
 static DeviationList
-check_one(const ActualLayout *actual, uint8 version, uint8 variant)
+check_one(const ActualLayout *actual, const LayoutName *layout, uint8 variant)
 {
-	uint8		versions = version;
+	DeviationList best = {-1, 0, NULL};
+	int			f;
+	int			v;
 
-	if (version == LV_0_5_2 && has_lookups(actual))
-		versions |= LV_0_5_2_lookups;
-	return compare_layout(actual, versions, variant,
-						  layout_label(version, variant));
+	for (f = 0; f < lengthof(layout->forms) && layout->forms[f] != NULL; f++)
+		for (v = lengthof(dovecot_variants) - 1; v >= 0; v--)
+		{
+			uint8		bit = dovecot_variants[v].bit;
+			DeviationList list;
+
+			if ((layout->variants & bit) == 0 || (variant != 0 && variant != bit))
+				continue;
+			list = check_form(actual, layout, layout->forms[f], bit);
+			if (best.n < 0 || list.n < best.n)
+				best = list;
+		}
+	Assert(best.n >= 0);
+	return best;
 }
 
 /*
@@ -845,17 +1033,18 @@ check_one(const ActualLayout *actual, uint8 version, uint8 variant)
  *
  * Returns one (object, problem) row per deviation, sorted; no rows means the
  * schema holds exactly that layout.  With dovecot NULL the variant with the
- * fewer deviations is checked, which is the variant the database has.
+ * fewer deviations is checked, which is the variant the database has; a
+ * layout of two forms (0.4) is checked against the form the schema has in
+ * the same way.
  */
 Datum
 vmm_upgrade_check_layout(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *version;
+	const LayoutName *layout;
+	uint8		variant = 0;
 	char	   *nspname;
 	Oid			nspid;
-	uint8		vbit;
-	uint8		dbit = 0;
 	ActualLayout actual;
 	DeviationList list;
 	int			i;
@@ -864,12 +1053,11 @@ vmm_upgrade_check_layout(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("layout version must not be null"),
-				 errhint("Name one of 0.5.2, 0.6 or 0.6+compat.")));
-	version = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	vbit = parse_version(version);
+				 errhint("Name one of %s.", known_names(LAYOUT_NAME, NULL, " or "))));
+	layout = parse_version(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 
 	if (!PG_ARGISNULL(1))
-		dbit = parse_variant(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+		variant = parse_variant(text_to_cstring(PG_GETARG_TEXT_PP(1)), layout);
 
 	nspid = vmm_resolve_mail_schema(PG_ARGISNULL(2) ? NULL : PG_GETARG_NAME(2),
 									&nspname);
@@ -877,15 +1065,7 @@ vmm_upgrade_check_layout(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	actual = read_actual_layout(nspid, nspname);
-	if (!PG_ARGISNULL(1))
-		list = check_one(&actual, vbit, dbit);
-	else
-	{
-		DeviationList l11 = check_one(&actual, vbit, DV_1_1);
-		DeviationList l12 = check_one(&actual, vbit, DV_1_2);
-
-		list = l11.n < l12.n ? l11 : l12;
-	}
+	list = check_one(&actual, layout, variant);
 
 	if (list.n > 1)
 		qsort(list.items, list.n, sizeof(Deviation), deviation_cmp);
@@ -909,16 +1089,15 @@ vmm_upgrade_check_layout(PG_FUNCTION_ARGS)
  *
  * Returns (mail_schema, version, dovecot, lookups): version is "none" when
  * the schema holds no vmm object at all, the known layout it matches
- * exactly ("0.6+compat": 0.6 with the 0.5.2 compatibility views the update
- * leaves with vmm_upgrade.compatibility_views on), or "unknown" (vmm objects matching no known layout, such as a
- * half-applied upgrade).  lookups tells whether the lookup functions
- * (optional in 0.5.2, always part of 0.6) are there.
+ * exactly (0.4, 0.5.2 or 0.6), or "unknown" (vmm objects matching no known
+ * layout, such as a half-applied upgrade).  lookups tells whether the
+ * lookup functions (optional in 0.5.2, always part of 0.6) are there.
+ * Which form of 0.4 a schema holds, check_layout('0.4-r41') and
+ * check_layout('0.4-release') tell.
  */
 Datum
 vmm_upgrade_detect_layout(PG_FUNCTION_ARGS)
 {
-	static const uint8 versions[] = {LV_0_5_2, LV_0_6, LV_0_6 | LV_0_6_compat};
-	static const uint8 variants[] = {DV_1_1, DV_1_2};
 	TupleDesc	tupdesc;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
@@ -927,9 +1106,9 @@ vmm_upgrade_detect_layout(PG_FUNCTION_ARGS)
 	ActualLayout actual;
 	bool		any_known = false;
 	bool		lookups;
-	int			i,
-				v,
-				d;
+	int			i;
+	size_t		l;
+	size_t		v;
 	Name		schema_name;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -956,13 +1135,17 @@ vmm_upgrade_detect_layout(PG_FUNCTION_ARGS)
 		values[1] = CStringGetTextDatum("none");
 	else
 	{
-		for (v = 0; v < lengthof(versions); v++)
-			for (d = 0; d < lengthof(variants); d++)
+		for (l = 0; l < lengthof(layout_names); l++)
+			for (v = 0; v < lengthof(dovecot_variants); v++)
 			{
-				if (check_one(&actual, versions[v], variants[d]).n != 0)
+				const LayoutName *layout = &layout_names[l];
+
+				if (layout->kind != LAYOUT_NAME ||
+					(layout->variants & dovecot_variants[v].bit) == 0 ||
+					check_one(&actual, layout, dovecot_variants[v].bit).n != 0)
 					continue;
-				values[1] = CStringGetTextDatum(version_name(versions[v]));
-				values[2] = CStringGetTextDatum(variants[d] == DV_1_1 ? "1.1" : "1.2");
+				values[1] = CStringGetTextDatum(layout->layout);
+				values[2] = CStringGetTextDatum(dovecot_variants[v].name);
 				nulls[2] = false;
 				goto found;
 			}

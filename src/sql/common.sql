@@ -59,7 +59,7 @@ LANGUAGE c STABLE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'vmm_upgrade_detect_layout';
 
 COMMENT ON FUNCTION vmm_upgrade.detect_layout(name) IS
-'the vmm layout a schema holds: version none, 0.5.2, 0.6 or unknown; the Dovecot variant (1.1 or 1.2); whether the lookup functions are installed';
+'the vmm layout a schema holds: version none, 0.4, 0.5.2, 0.6 or unknown; the Dovecot variant (1.1 or 1.2); whether the lookup functions are installed';
 
 -- How the mail schema deviates from a named layout; no rows: it is exact.
 CREATE FUNCTION vmm_upgrade.check_layout(
@@ -73,7 +73,7 @@ LANGUAGE c STABLE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'vmm_upgrade_check_layout';
 
 COMMENT ON FUNCTION vmm_upgrade.check_layout(text, text, name) IS
-'one row per deviation of a schema from vmm layout VERSION (0.5.2 or 0.6) of Dovecot variant DOVECOT (1.1 or 1.2, NULL: the one the schema has); no rows: exact';
+'one row per deviation of a schema from vmm layout VERSION (0.4, 0.5.2 or 0.6; 0.4-r41 or 0.4-release for one form of 0.4) of Dovecot variant DOVECOT (1.1 or 1.2, NULL: the one the schema has); no rows: exact';
 
 -- The lines of a listing for a message: sorted, one a line, the first
 -- shown of them, then how many more there are.
@@ -132,6 +132,19 @@ $$;
 
 COMMENT ON FUNCTION vmm_upgrade.require_layout(text, text, name, text) IS
 'raise an error listing the deviations unless the schema holds exactly the named layout';
+
+-- Which form of vmm 0.4 the mail schema holds: 'release' (vmm 0.4 as
+-- released: users.smpt, no view dovecot_password), 'r41' (vmm 0.4-r41), or
+-- NULL when it holds neither exactly.
+CREATE FUNCTION vmm_upgrade._form_0_4(mail_schema name)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT CASE WHEN NOT EXISTS (SELECT FROM vmm_upgrade.check_layout('0.4-r41', NULL, mail_schema)) THEN 'r41'
+                WHEN NOT EXISTS (SELECT FROM vmm_upgrade.check_layout('0.4-release', NULL, mail_schema)) THEN 'release'
+           END
+$fn$;
 
 ------------------------------------------------------------------------------
 -- Running the mail owner's code safely (C, src/sandbox.c)
@@ -270,7 +283,7 @@ REVOKE EXECUTE ON FUNCTION vmm_upgrade._history_table(),
 
 -- Check that the mail schema holds the layout of the version being installed,
 -- and say precisely what to do when it does not.  Changes nothing in the mail
--- schema.  "wanted" is the extension version: 0.5.2, 0.6.0 or 0.6.
+-- schema.  "wanted" is the extension version: 0.4, 0.5.2, 0.6.0 or 0.6.
 CREATE FUNCTION vmm_upgrade._adopt(wanted text)
 RETURNS void
 LANGUAGE plpgsql
@@ -278,7 +291,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s name := vmm_upgrade._schema_setting();
-	structure text := CASE WHEN wanted = '0.5.2' THEN '0.5.2' ELSE '0.6' END;
+	structure text := CASE WHEN wanted IN ('0.4', '0.5.2') THEN wanted ELSE '0.6' END;
 	found record;
 	deviations integer;
 	defects jsonb;
@@ -328,6 +341,7 @@ BEGIN
 		        NULL, NULL,
 		        jsonb_build_object('step', 'adopt', 'lookups', found.lookups)
 		        || CASE WHEN wanted = '0.6.0' THEN jsonb_build_object('defects_0_6_0', defects)
+		                WHEN wanted = '0.4' THEN jsonb_build_object('form', vmm_upgrade._form_0_4(s))
 		                ELSE '{}'::jsonb END);
 		RETURN;
 	END IF;
@@ -343,14 +357,17 @@ BEGIN
 		RETURN;
 	END IF;
 
-	-- Another known layout.
-	RAISE EXCEPTION 'schema "%" holds vmm layout % (Dovecot % variant), not %',
-		s, found.version, found.dovecot, structure
+	-- Another known layout (0.4 has only the Dovecot 1.1 variant).
+	RAISE EXCEPTION 'schema "%" holds vmm layout %, not %', s,
+		found.version || CASE WHEN found.version = '0.4' THEN ''
+		                      ELSE format(' (Dovecot %s variant)', found.dovecot) END,
+		structure
 	USING ERRCODE = 'object_not_in_prerequisite_state',
 	      DETAIL = 'Nothing was changed.',
 	      HINT = CASE
-	             WHEN found.version = '0.5.2' THEN
-	                 'Install the version the database has, then update: CREATE EXTENSION vmm_upgrade VERSION ''0.5.2''; ALTER EXTENSION vmm_upgrade UPDATE;'
+	             WHEN found.version IN ('0.4', '0.5.2') THEN
+	                 format('Install the version the database has, then update: CREATE EXTENSION vmm_upgrade VERSION %L; ALTER EXTENSION vmm_upgrade UPDATE;',
+	                        found.version)
 	             ELSE
 	                 'The database is already at 0.6: CREATE EXTENSION vmm_upgrade; adopts it.'
 	             END;
@@ -376,10 +393,19 @@ DECLARE
 	s     name := vmm_upgrade._schema_setting();
 	found record;
 BEGIN
-	IF layout IS NULL OR layout = '0.5.2' OR to_regnamespace(quote_ident(s)) IS NULL THEN
+	IF layout IS NULL OR layout = '0.4' OR to_regnamespace(quote_ident(s)) IS NULL THEN
 		RETURN;
 	END IF;
 	SELECT * INTO found FROM vmm_upgrade.detect_layout(s);
+	IF found.version = '0.4' THEN
+		RAISE EXCEPTION 'vmm_upgrade is at layout %, but schema "%" holds the vmm 0.4 layout', layout, s
+		USING ERRCODE = 'object_not_in_prerequisite_state',
+		      DETAIL = 'This is what restoring a dump taken before the update gives: pg_dump does not record the version of an extension, so the restore installed the default. Nothing was changed.',
+		      HINT = 'Install the version the database has, then update (vmm_upgrade.history is kept): DROP EXTENSION vmm_upgrade; CREATE EXTENSION vmm_upgrade VERSION ''0.4''; ALTER EXTENSION vmm_upgrade UPDATE;';
+	END IF;
+	IF layout = '0.5.2' THEN
+		RETURN;
+	END IF;
 	IF found.version = '0.5.2' THEN
 		RAISE EXCEPTION 'vmm_upgrade is at layout %, but schema "%" holds the vmm 0.5.2 layout', layout, s
 		USING ERRCODE = 'object_not_in_prerequisite_state',

@@ -61,8 +61,14 @@ $fn$;
 -- (a DBA's view, function or column) depend on one of the objects in it:
 -- DROP without CASCADE would stop the step anyway, with a HINT to CASCADE
 -- that must not be followed.  objects: (class, oid) pairs as regclass[] and
--- oid[]; what: the step, for the message.
-CREATE FUNCTION vmm_upgrade._require_no_dependents(classes regclass[], oids oid[], what text)
+-- oid[]; subids, where given and not 0, narrows a relation of the set to
+-- one of its columns whose type changes: then the constraints, indexes,
+-- defaults and statistics on it do not count (ALTER COLUMN ... TYPE
+-- carries them), the views and triggers that use it do.  what: the step,
+-- for the message.  The rules of views in the set and the triggers on its
+-- tables that call its functions are part of it.
+CREATE FUNCTION vmm_upgrade._require_no_dependents(classes regclass[], oids oid[], what text,
+                                                   subids integer[] DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -75,10 +81,15 @@ BEGIN
       INTO n, listing
       FROM (SELECT DISTINCT format('%s depends on %s',
                                    pg_describe_object(d.classid, d.objid, d.objsubid),
-                                   pg_describe_object(d.refclassid, d.refobjid, 0)) AS line
+                                   pg_describe_object(d.refclassid, d.refobjid, coalesce(r.sub, 0))) AS line
       FROM pg_depend d
-      JOIN unnest(classes, oids) AS r(cls, id)
+      JOIN unnest(classes, oids, subids) AS r(cls, id, sub)
         ON d.refclassid = r.cls AND d.refobjid = r.id
+       AND (coalesce(r.sub, 0) = 0
+            OR d.refobjsubid = r.sub
+               AND d.classid <> ALL (ARRAY['pg_constraint', 'pg_attrdef', 'pg_statistic_ext']::regclass[])
+               AND NOT (d.classid = 'pg_class'::regclass
+                        AND EXISTS (SELECT FROM pg_index i WHERE i.indexrelid = d.objid)))
      WHERE d.deptype = 'n'
        AND NOT EXISTS (SELECT FROM unnest(classes, oids) AS o(cls, id)
                         WHERE o.cls = d.classid AND o.id = d.objid)
@@ -87,7 +98,13 @@ BEGIN
                 AND EXISTS (SELECT FROM pg_trigger tg
                               JOIN unnest(classes, oids) AS o(cls, id)
                                 ON o.cls = 'pg_class'::regclass AND o.id = tg.tgrelid
-                             WHERE tg.oid = d.objid))) AS x;
+                             WHERE tg.oid = d.objid))
+       -- the rule that makes a view of the set
+       AND NOT (d.classid = 'pg_rewrite'::regclass
+                AND EXISTS (SELECT FROM pg_rewrite rw
+                              JOIN unnest(classes, oids) AS o(cls, id)
+                                ON o.cls = 'pg_class'::regclass AND o.id = rw.ev_class
+                             WHERE rw.oid = d.objid))) AS x;
     IF n > 0 THEN
         RAISE EXCEPTION '% objects of the database depend on what this step must drop', what
             USING ERRCODE = 'dependent_objects_still_exist',
@@ -620,7 +637,7 @@ $fn$;
 -- a reason to call them.
 REVOKE EXECUTE ON FUNCTION
     vmm_upgrade._restore_acl(text, text, aclitem[], oid),
-    vmm_upgrade._require_no_dependents(regclass[], oid[], text),
+    vmm_upgrade._require_no_dependents(regclass[], oid[], text, integer[]),
     vmm_upgrade._domain_transport_users(name),
     vmm_upgrade._dovecotpassword_defect(name),
     vmm_upgrade._refuse_transport_domain(name, bigint, text),

@@ -627,30 +627,44 @@ AS $fn$
 DECLARE
     p text := CASE WHEN mail_schema = 'public' THEN ''
                    ELSE replace(quote_ident(mail_schema), '%', '%%') || '.' END;
+    lookups boolean := coalesce((result->>'lookups_created')::boolean, false);
+    postfix text;
+    dovecot text;
 BEGIN
     IF (result->>'domains_service_set_made_explicit')::bigint > 0 THEN
         RAISE WARNING 'vmm_upgrade: % domain% had a service set other than "all services"', result->>'domains_service_set_made_explicit',
             CASE WHEN result->>'domains_service_set_made_explicit' = '1' THEN '' ELSE 's' END
             USING DETAIL = 'Their accounts keep exactly their services (now the flags of each account); vmm 0.5.2 has no per-domain default, so accounts added later get every service.';
     END IF;
+    -- The 0.5.2 queries from the one list of client queries
+    -- (src/client_queries.tsv): the view named with the schema; the sender
+    -- login map of 0.5.2 is the optional lookup function, with the same
+    -- query as in 0.6; Dovecot's quota plugin has nothing in 0.5.2.
+    SELECT string_agg(format('  %-30s %s',
+                             CASE WHEN q.old_name IS NULL THEN q.setting
+                                  ELSE format('%s, renamed back %s (and in main.cf)', q.setting, q.old_name)
+                             END || ':',
+                             CASE WHEN q.old_query IS NOT NULL
+                                  THEN 'query = ' || regexp_replace(q.old_query, ' FROM ', ' FROM ' || p)
+                                  WHEN lookups
+                                  THEN 'query = ' || replace(q.query, '@p@', p)
+                                  ELSE 'the 0.5.2 lookup functions were not created (SET vmm_upgrade.lookups_052 = on creates them): drop this map from main.cf.'
+                             END),
+                      E'\n' ORDER BY q.n) FILTER (WHERE q.client = 'postfix'),
+           string_agg(format('  %s = %s', q.setting, regexp_replace(q.old_query, ' FROM ', ' FROM ' || p)),
+                      E'\n' ORDER BY q.n) FILTER (WHERE q.client = 'dovecot' AND q.variant IS NULL)
+      INTO postfix, dovecot
+      FROM vmm_upgrade._client_queries() AS q;
     RAISE WARNING 'vmm_upgrade: schema "%" now holds the vmm 0.5.2 layout; the 0.6 lookup functions are gone: put back the 0.5.2 Postfix maps before starting Postfix', mail_schema
         USING DETAIL = concat_ws(E'\n',
             'In the pgsql-*.cf files (hosts, user, password and dbname stay):',
-            format('  pgsql-virtual_mailbox_maps.cf: query = SELECT maildir FROM %spostfix_maildir WHERE address=''%%s''', p),
-            format('  pgsql-virtual_uid_maps.cf:     query = SELECT uid FROM %spostfix_uid WHERE address=''%%s''', p),
-            format('  pgsql-virtual_alias_maps.cf:   query = SELECT destination FROM %spostfix_alias WHERE address=''%%s''', p),
-            format('  pgsql-relocated_maps.cf:       query = SELECT destination FROM %spostfix_relocated WHERE address=''%%s''', p),
-            format('  pgsql-transport_maps.cf, renamed back pgsql-transport.cf (and in main.cf): query = SELECT transport FROM %spostfix_transport WHERE address=''%%s''', p),
-            CASE WHEN (result->>'lookups_created')::boolean
-                 THEN format('  pgsql-smtpd_sender_login_maps.cf: query = SELECT login FROM %spostfix_smtpd_sender_login_map(''%%u'', ''%%d'')', p)
-                 ELSE '  pgsql-smtpd_sender_login_maps.cf: the 0.5.2 lookup functions were not created (SET vmm_upgrade.lookups_052 = on creates them): drop smtpd_sender_login_maps from main.cf.' END,
+            postfix,
             '  pgsql-virtual_gid_maps.cf and pgsql-virtual_mailbox_domains.cf keep querying postfix_gid.'),
               HINT = 'Then run "postfix reload" (or start Postfix).';
     RAISE WARNING 'vmm_upgrade: put back the 0.5.2 Dovecot SQL queries before starting Dovecot'
         USING DETAIL = concat_ws(E'\n',
             'In dovecot-sql.conf(.ext):',
-            format('  password_query = SELECT "user", password FROM %sdovecot_password WHERE "user"=''%%u'' AND %%Ls', p),
-            format('  user_query = SELECT home, uid, gid, ''maildir:''||mail AS mail FROM %sdovecot_user WHERE userid = ''%%u''', p),
+            dovecot,
             'The quota plugin has no table in 0.5.2: remove its SQL dictionary (quota usage and limits are gone).'),
               HINT = 'Also put back the vmm.cfg of vmm 0.5.2 and vmm 0.5.2 itself, then start Dovecot and Postfix.';
 END

@@ -23,12 +23,18 @@ SET client_min_messages = warning;
 \set schema l06_12
 \set dovecot 1.2
 \i test/fixtures/vmm-0.6.sql
+\set schema l04_release
+\set form release
+\i test/fixtures/vmm-0.4.sql
+\set schema l04_r41
+\set form r41
+\i test/fixtures/vmm-0.4.sql
 SET vmm_upgrade.schema = l052_12;
 CREATE EXTENSION vmm_upgrade VERSION '0.5.2';
 RESET client_min_messages;
 
 BEGIN;
-SELECT plan(33);
+SELECT plan(35);
 
 -- The control file: default 0.6, own schema, not relocatable, versions.
 SELECT is((SELECT default_version FROM pg_available_extensions WHERE name = 'vmm_upgrade'),
@@ -38,9 +44,10 @@ SELECT is((SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extna
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'vmm_upgrade'),
           false, 'extension is not relocatable');
 SELECT ok((SELECT array_agg(version::text) FROM pg_available_extension_versions
-            WHERE name = 'vmm_upgrade') @> ARRAY['0.5.2', '0.6.0', '0.6', '0.5.2+' || vmm_upgrade.release(),
+            WHERE name = 'vmm_upgrade') @> ARRAY['0.4', '0.5.2', '0.6.0', '0.6', '0.4+' || vmm_upgrade.release(),
+                                                 '0.5.2+' || vmm_upgrade.release(),
                                                  '0.6.0+' || vmm_upgrade.release(), '0.6+' || vmm_upgrade.release()],
-          'versions 0.5.2, 0.6.0 and 0.6 are available, also as this release''s');
+          'versions 0.4, 0.5.2, 0.6.0 and 0.6 are available, also as this release''s');
 
 -- The validator's API.
 SELECT has_function('vmm_upgrade', 'mail_schema', ARRAY['name'], 'mail_schema(name) exists');
@@ -96,6 +103,8 @@ SELECT is_empty($$SELECT * FROM vmm_upgrade.check_layout('0.5.2', '1.1', 'l052_1
 SELECT is_empty($$SELECT * FROM vmm_upgrade.check_layout('0.5.2', '1.2', 'l052_12_lookups')$$, '0.5.2 Dovecot 1.2 + lookups fixture is exact');
 SELECT is_empty($$SELECT * FROM vmm_upgrade.check_layout('0.6', '1.1', 'l06_11')$$, '0.6 Dovecot 1.1 fixture is exact');
 SELECT is_empty($$SELECT * FROM vmm_upgrade.check_layout('0.6', '1.2', 'l06_12')$$, '0.6 Dovecot 1.2 fixture is exact');
+SELECT is_empty($$SELECT * FROM vmm_upgrade.check_layout('0.4', '1.1', 'l04_release')$$, '0.4 fixture, as released, is exact');
+SELECT is_empty($$SELECT * FROM vmm_upgrade.check_layout('0.4-r41', NULL, 'l04_r41')$$, '0.4-r41 fixture is exact');
 SELECT isnt_empty($$SELECT * FROM vmm_upgrade.check_layout('0.6', '1.2', 'l052_12')$$, 'a 0.5.2 fixture is not 0.6');
 
 -- Errors carry an errcode.
