@@ -51,6 +51,28 @@ typedef struct ClientQuery
 #include "client_queries_data.h"
 
 /*
+ * vmm 0.4's stock Postfix queries that vmm 0.5.2 changed, each with the
+ * map (setting of src/client_queries.tsv) whose vmm 0.6 query replaces
+ * it.  The others of vmm 0.4 are vmm 0.5.2's.  Only vmm-cfg-upgrade
+ * needs these (the extension's WARNINGs name 0.5.2's), so they are not in
+ * src/client_queries.tsv; the query is split where vmm 0.4 split it.
+ */
+static const struct
+{
+	const char *setting;
+	const char *old_query;
+	const char *what;			/* for the report */
+}			postfix_04[] = {
+	{"pgsql-smtpd_sender_login_maps.cf",
+		"SELECT address FROM postfix_maildir"
+		" WHERE address='%s'"
+		" UNION SELECT destination FROM postfix_alias"
+		" WHERE address='%s'",
+	"vmm 0.4's postfix_maildir UNION postfix_alias -> postfix_smtpd_sender_login_map()"},
+	{NULL, NULL, NULL}
+};
+
+/*
  * Postfix queries vmm 0.6 did not change (virtual_gid_maps and
  * virtual_mailbox_domains): right as they are, never rewritten.
  */
@@ -238,7 +260,8 @@ same_variant(const char *a, const char *b)
  */
 static int
 lookup(const char *client, const char *setting, const char *variant,
-	   const char *query, size_t n, const ClientQuery **row)
+	   const char *query, size_t n, const ClientQuery **row,
+	   const char **what)
 {
 	StrBuf		q,
 				k;
@@ -268,6 +291,23 @@ lookup(const char *client, const char *setting, const char *variant,
 	for (i = 0; strcmp(client, "postfix") == 0 && postfix_kept[i] != NULL; i++)
 		if (is_query(&q, postfix_kept[i], &k))
 			current = 1;
+	if (*row != NULL)
+		*what = (*row)->what;
+	for (i = 0; *row == NULL && strcmp(client, "postfix") == 0 &&
+		 postfix_04[i].setting != NULL; i++)
+	{
+		int			j;
+
+		if (!is_query(&q, postfix_04[i].old_query, &k))
+			continue;
+		for (j = 0; client_queries[j].client != NULL; j++)
+			if (strcmp(client_queries[j].client, "postfix") == 0 &&
+				strcmp(client_queries[j].setting, postfix_04[i].setting) == 0)
+			{
+				*row = &client_queries[j];
+				*what = postfix_04[i].what;
+			}
+	}
 	sb_free(&q);
 	sb_free(&k);
 	return *row != NULL ? QUERY_OLD : current ? QUERY_CURRENT : QUERY_UNKNOWN;
@@ -529,6 +569,7 @@ rewrite_queries(const char *client, const char *fname, const char *buf,
 	for (i = 0; i < nsets; i++)
 	{
 		const ClientQuery *row;
+		const char *what = NULL;
 		const char *name = sets[i].name;
 
 		repl[i] = NULL;
@@ -544,7 +585,7 @@ rewrite_queries(const char *client, const char *fname, const char *buf,
 				strcmp(client_queries[k].setting, name) == 0)
 				seen[k] = 1;
 		switch (lookup(client, postfix ? NULL : name, variant,
-					   sets[i].value.data, sets[i].value.len, &row))
+					   sets[i].value.data, sets[i].value.len, &row, &what))
 		{
 			case QUERY_UNKNOWN:
 				sb_printf(&rw->report,
@@ -555,7 +596,7 @@ rewrite_queries(const char *client, const char *fname, const char *buf,
 			case QUERY_OLD:
 				repl[i] = row->query;
 				sb_printf(&rw->report, "%s:%d: %s rewritten: %s\n", fname,
-						  lines[sets[i].first].lineno, name, row->what);
+						  lines[sets[i].first].lineno, name, what);
 				break;
 			default:
 				break;

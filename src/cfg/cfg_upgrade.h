@@ -107,6 +107,7 @@ typedef struct UpgradeOpts
 #define CFG_GEN_UNKNOWN 0
 #define CFG_GEN_052		1
 #define CFG_GEN_06		2
+#define CFG_GEN_04		3	/* vmm 0.4: taken through 0.5 to 0.6 */
 
 extern int	vmmcfg_upgrade(const char *fname, const char *buf, size_t len,
 						   const UpgradeOpts *opts, Rewrite *rw,

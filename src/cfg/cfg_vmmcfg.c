@@ -33,6 +33,7 @@ typedef struct Ctx
 	size_t		nitems;
 	size_t		capitems;
 	StrBuf		notes;			/* what else the report says */
+	int			gen04;			/* a vmm 0.4 file */
 } Ctx;
 
 /* ----------------------------------------------------------------------
@@ -149,6 +150,15 @@ static const NewOpt newopts[] = {
 static const char *const obsolete_sections[] = {
 	"domdir", "maildir", "services", "config", NULL
 };
+
+/*
+ * vmm 0.4 -> 0.5 (vmm's update_config_0.4.x-0.5.py): maildir.folder
+ * became maildir.name; these two were added when missing.  A 0.4 file
+ * has no misc.dovecotvers: vmm 0.5's default applies.
+ */
+#define V05_FOLDERS "Drafts:Sent:Templates:Trash"
+#define V05_POSTCONF "/usr/sbin/postconf"
+#define V05_DOVECOTVERS "11"
 
 /* vmm 0.5.2's bin.dovecotpw, which Dovecot 2 has as doveadm */
 #define STOCK_DOVECOTPW "/usr/sbin/dovecotpw"
@@ -324,7 +334,15 @@ detect_generation(const IniFile *f)
 		}
 	}
 	if (old)
+	{
+		/* vmm 0.4's maildir.folder (in any [maildir], before merging) */
+		for (i = 0; i < f->nsecs; i++)
+			if (f->secs[i]->name != NULL &&
+				strcmp(f->secs[i]->name, "maildir") == 0 &&
+				ini_find_option(f->secs[i], "folder") >= 0)
+				return CFG_GEN_04;
 		return CFG_GEN_052;
+	}
 	if (new)
 		return CFG_GEN_06;
 	return CFG_GEN_UNKNOWN;
@@ -390,6 +408,59 @@ apply_rename(Ctx *c, const Rename *r, CfgError *err)
 	ch = ini_take(src, (size_t) si);
 	dst = vmm_section(c, r->nsec);
 	ini_place(&c->ini, dst, &ch, option_rank);
+	return 0;
+}
+
+/*
+ * vmm 0.4 -> 0.5: maildir.folder becomes maildir.name (in place; the
+ * 0.6 rename then takes it on to mailbox.root, and the report shows it
+ * there), with the same conflict rule as apply_rename; maildir.folders
+ * and bin.postconf get vmm 0.5's defaults when missing (maildir.folders
+ * goes in under its 0.6 name, mailbox.folders).
+ */
+static int
+upgrade_04(Ctx *c, CfgError *err)
+{
+	IniSection *m = ini_find_section(&c->ini, "maildir");
+	long		fi = ini_find_option(m, "folder");
+	long		ni = ini_find_option(m, "name");
+
+	if (fi >= 0 && ni >= 0)
+	{
+		StrBuf		v,
+					w;
+		int			same;
+
+		sb_init(&v);
+		sb_init(&w);
+		ini_value(&c->ini, &m->chunks[fi], &v);
+		ini_value(&c->ini, &m->chunks[ni], &w);
+		same = strcmp(v.data, w.data) == 0;
+		if (!same)
+			cfg_set_error(err, CFG_EXIT_ERROR, c->ini.fname,
+						  ini_lineno(&c->ini, &m->chunks[fi]),
+						  "maildir.folder = %s conflicts with maildir.name = %s at line %d; remove one of them",
+						  v.data, w.data, ini_lineno(&c->ini, &m->chunks[ni]));
+		sb_free(&v);
+		sb_free(&w);
+		if (!same)
+			return err->code;
+		ini_drop(m, (size_t) fi);
+		sb_printf(&c->notes,
+				  "Removed option \"folder\" from section \"maildir\" (maildir.name already has its value)\n");
+	}
+	else if (fi >= 0)
+		m->chunks[fi].newname = "name";
+	sb_puts(&c->notes,
+			"vmm 0.4 file: taken through vmm 0.5's changes (maildir.folder -> maildir.name, maildir.folders, bin.postconf) to vmm 0.6\n");
+	if (!ini_has_option(&c->ini, "maildir", "folders") &&
+		!ini_has_option(&c->ini, "mailbox", "folders"))
+		add_generated(c, "mailbox", "folders", V05_FOLDERS,
+					  "; folders created in each new mailbox, separated by colons (String, vmm 0.5's default)",
+					  'N');
+	if (!ini_has_option(&c->ini, "bin", "postconf"))
+		add_generated(c, "bin", "postconf", V05_POSTCONF,
+					  "; location of postconf (String, vmm 0.5's default)", 'N');
 	return 0;
 }
 
@@ -487,6 +558,13 @@ find_dovecot_version(Ctx *c, const UpgradeOpts *opts, char *ver,
 		sb_printf(&c->notes,
 				  "Dovecot version %s derived from dovecotvers = %s; give --dovecot-version if it is not right\n",
 				  ver, v.data);
+	}
+	else if (c->gen04)
+	{
+		map_dovecotvers(V05_DOVECOTVERS, ver, versize);
+		sb_printf(&c->notes,
+				  "Dovecot version %s derived from vmm 0.5's default dovecotvers = %s (a vmm 0.4 file has none); give --dovecot-version if it is not right\n",
+				  ver, V05_DOVECOTVERS);
 	}
 	else
 	{
@@ -726,6 +804,13 @@ vmmcfg_upgrade(const char *fname, const char *buf, size_t len,
 
 	ini_merge_sections(&c.ini, &c.notes);
 	ini_comment_repeats(&c.ini, &c.notes);
+	if (*generation == CFG_GEN_04)
+	{
+		c.gen04 = 1;
+		rc = upgrade_04(&c, err);
+		if (rc != 0)
+			goto done;
+	}
 	for (i = 0; renames[i].sec != NULL; i++)
 	{
 		rc = apply_rename(&c, &renames[i], err);

@@ -22,6 +22,7 @@ RENAMES = {
     ("maildir", "delete"): ("account", "delete_directory"),
     ("maildir", "folders"): ("mailbox", "folders"),
     ("maildir", "name"): ("mailbox", "root"),
+    ("maildir", "folder"): ("mailbox", "root"),     # vmm 0.4: via 0.5's name
     ("misc", "forcedel"): ("domain", "force_deletion"),
     ("misc", "transport"): ("domain", "transport"),
     ("misc", "passwdscheme"): ("misc", "password_scheme"),
