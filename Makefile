@@ -5,13 +5,24 @@
 #                            throwaway cluster (see test/run-tests.sh)
 #   make demo                a throwaway cluster with a generated vmm 0.5.2
 #                            mail database, and what the extension says of it
+#   make dist                the PGXN distribution vmm_upgrade-VERSION.zip,
+#                            from git (tracked files of HEAD, or DIST_REF)
+#
+# A build in another directory works too (as Debian's pg_buildext does it):
+#   make -C build-15 -f ../Makefile VPATH=$PWD
+# pg_regress runs from the source directory only (the tests include files
+# relative to it).  WITH_CFG=no leaves vmm-cfg-upgrade out of all, install
+# and clean (the Debian package builds and installs it once, as a package of
+# its own: debian/rules).
 
 EXTENSION = vmm_upgrade
 MODULE_big = vmm_upgrade
 # src/dovecot_version.c is plain C99 without PostgreSQL headers: the
 # vmm-cfg-upgrade helper (src/cfg/cfg.mk) compiles the same file.
 OBJS = src/vmm_upgrade.o src/layout.o src/sandbox.o src/dovecot_version.o
-PG_CPPFLAGS = -I$(srcdir)/src
+# src/layouts_data.h is generated in the build directory, the rest is in the
+# source directory (the same one but in a VPATH build)
+PG_CPPFLAGS = -Isrc -I$(srcdir)/src
 PG_CFLAGS = -Werror
 
 # Extension versions are vmm layout names (0.5.2, 0.6.0, 0.6) and, for each,
@@ -25,12 +36,15 @@ PG_CFLAGS = -Werror
 #            and vmm_upgrade--L+R--L.sql, so that UPDATE TO 'L' from L+R is
 #            no detour through another layout (0.5.2+R -> 0.6 -> 0.5.2)
 # and every update script brings this release's library with it.
-RELEASE := $(shell cat $(srcdir)/VERSION 2>/dev/null || cat VERSION)
-PAST_RELEASES := $(shell grep -v '^\#' $(srcdir)/RELEASES 2>/dev/null)
-ADOPT_SQL = $(wildcard src/sql/adopt-*.sql)
-UPDATE_SQL = $(wildcard src/sql/update-*.sql)
-LAYOUTS = $(patsubst src/sql/adopt-%.sql,%,$(ADOPT_SQL))
-STEPS = $(patsubst src/sql/update-%.sql,%,$(UPDATE_SQL))
+#
+# vmm_src: where the sources are, "" here or "DIR/" in a VPATH build.
+vmm_src := $(if $(VPATH),$(patsubst %/,%,$(VPATH))/)
+RELEASE := $(shell cat $(vmm_src)VERSION)
+PAST_RELEASES := $(shell grep -v '^\#' $(vmm_src)RELEASES 2>/dev/null)
+ADOPT_SQL = $(wildcard $(vmm_src)src/sql/adopt-*.sql)
+UPDATE_SQL = $(wildcard $(vmm_src)src/sql/update-*.sql)
+LAYOUTS = $(patsubst $(vmm_src)src/sql/adopt-%.sql,%,$(ADOPT_SQL))
+STEPS = $(patsubst $(vmm_src)src/sql/update-%.sql,%,$(UPDATE_SQL))
 INSTALL_SCRIPTS = $(foreach l,$(LAYOUTS),vmm_upgrade--$(l).sql vmm_upgrade--$(l)+$(RELEASE).sql)
 step_from = $(word 1,$(subst --, ,$(1)))
 step_to = $(word 2,$(subst --, ,$(1)))
@@ -42,8 +56,9 @@ REFRESH_SCRIPTS = $(foreach l,$(LAYOUTS),vmm_upgrade--$(l)--$(l)+$(RELEASE).sql 
 	vmm_upgrade--$(l)+$(RELEASE)--$(l).sql \
 	$(foreach r,$(PAST_RELEASES),vmm_upgrade--$(l)+$(r)--$(l)+$(RELEASE).sql))
 # (src/client_queries.sql, the library's vmm_upgrade._client_queries(), is
-# made from src/client_queries.tsv.)
-SCRIPT_SOURCES = $(wildcard src/sql/*.sql) src/client_queries.sql src/sql/assemble.sh VERSION RELEASES
+# made from src/client_queries.tsv, in the build directory.)
+SCRIPT_SOURCES = $(wildcard $(vmm_src)src/sql/*.sql) src/client_queries.sql \
+	$(addprefix $(vmm_src),src/sql/assemble.sh VERSION RELEASES)
 DATA_built = $(INSTALL_SCRIPTS) $(STEP_SCRIPTS) $(REFRESH_SCRIPTS)
 
 # pg_regress: every sql/NAME.sql with its expected/NAME.out, in name order.
@@ -54,17 +69,20 @@ REGRESS_OPTS = --inputdir=. --outputdir=test/results
 ISOLATION = $(sort $(basename $(notdir $(wildcard specs/*.spec))))
 ISOLATION_OPTS = --inputdir=. --outputdir=test/results/isolation
 
-EXTRA_CLEAN = src/layouts_data.h src/client_queries.sql test/results
+EXTRA_CLEAN = src/layouts_data.h src/client_queries.sql test/results $(EXTENSION)-*.zip
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
--include src/cfg/cfg.mk
-ifneq ($(wildcard src/cfg/cfg.mk),)
+CFG_TOP := $(vmm_src)
+-include $(vmm_src)src/cfg/cfg.mk
+ifneq ($(wildcard $(vmm_src)src/cfg/cfg.mk),)
+ifneq ($(WITH_CFG),no)
 all: cfg-all
 install: cfg-install
 clean: cfg-clean
+endif
 endif
 
 src/layout.o: src/layouts_data.h src/vmm_upgrade.h
@@ -78,16 +96,37 @@ doc/layouts.md: src/layouts.tsv src/tsv2md.awk
 	awk -f src/tsv2md.awk src/layouts.tsv > $@.tmp && mv $@.tmp $@
 
 src/layouts_data.h: src/layouts.tsv src/tsv2c.awk
-	awk -f src/tsv2c.awk src/layouts.tsv > $@.tmp && mv $@.tmp $@
+	@mkdir -p src
+	awk -f $(vmm_src)src/tsv2c.awk $(vmm_src)src/layouts.tsv > $@.tmp && mv $@.tmp $@
+
+# the object files of a VPATH build go to src/ of the build directory
+ifneq ($(vmm_src),)
+$(OBJS) $(OBJS:.o=.bc): | vpath-dirs
+.PHONY: vpath-dirs
+vpath-dirs:
+	@mkdir -p src
+endif
 
 # The Postfix and Dovecot queries of vmm 0.6, written once: the update's
 # WARNINGs read them from this function, vmm-cfg-upgrade compiles the same
 # file in (src/cfg/cfg.mk).
 src/client_queries.sql: src/client_queries.tsv src/client_queries.awk
-	awk -v lang=sql -f src/client_queries.awk src/client_queries.tsv > $@.tmp && mv $@.tmp $@
+	@mkdir -p src
+	awk -v lang=sql -f $(vmm_src)src/client_queries.awk $(vmm_src)src/client_queries.tsv > $@.tmp && mv $@.tmp $@
 
 $(DATA_built): %.sql: $(SCRIPT_SOURCES)
-	sh src/sql/assemble.sh $@ $(RELEASE) > $@.tmp && mv $@.tmp $@
+	VMM_CLIENT_QUERIES=src/client_queries.sql \
+		sh $(vmm_src)src/sql/assemble.sh $@ $(RELEASE) > $@.tmp && mv $@.tmp $@
+
+# The PGXN distribution: the tracked files of a commit (HEAD), under
+# vmm_upgrade-VERSION/ (META.json's version is VERSION: test/versions.sh).
+DIST_REF ?= HEAD
+DIST = $(EXTENSION)-$(RELEASE).zip
+.PHONY: dist
+dist:
+	git -C $(or $(vmm_src),.) archive --format zip --prefix=$(EXTENSION)-$(RELEASE)/ \
+		-o $(CURDIR)/$(DIST) $(DIST_REF)
+	@echo $(DIST)
 
 .PHONY: test demo
 test:

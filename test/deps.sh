@@ -16,6 +16,8 @@ vmm_install_deps() {
 	            build-essential python3 clang libclang-rt-14-dev
 	            postfix-pgsql dovecot-core dovecot-pgsql
 	            sqitch libdbd-pg-perl)
+	# the Debian packages and the PGXN distribution (test/package.sh, test/pgxn.sh)
+	pkgs+=(git dpkg-dev debhelper postgresql-server-dev-all lintian pgxnclient)
 	local missing=()
 	local p
 	for p in "${pkgs[@]}"; do

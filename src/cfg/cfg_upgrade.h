@@ -18,7 +18,8 @@
 
 #include <stddef.h>
 
-#define CFG_UPGRADE_VERSION "1.0"
+/* the release of vmm_upgrade (the file VERSION), given by the build (cfg.mk) */
+#define CFG_UPGRADE_VERSION VMM_RELEASE
 
 #if defined(__GNUC__) || defined(__clang__)
 #define CFG_PRINTF(f, a) __attribute__((format(printf, f, a)))

@@ -44,6 +44,10 @@
 
 #define PROG "vmm-cfg-upgrade"
 
+#ifndef VMM_RELEASE
+#error "VMM_RELEASE must be defined: -DVMM_RELEASE='\"x.y.z\"', the file VERSION (src/cfg/cfg.mk)"
+#endif
+
 /* one file we read and may write */
 typedef struct Job
 {

@@ -11,7 +11,9 @@
 #                           same layout, a refresh (src/sql/refresh.sql)
 #
 # The library is src/sql/common.sql, src/client_queries.sql (made by the
-# Makefile from src/client_queries.tsv), src/sql/upgrade.sql, src/sql/lib-*.sql.
+# Makefile from src/client_queries.tsv; VMM_CLIENT_QUERIES names it when it is
+# elsewhere, as in a build in another directory), src/sql/upgrade.sql,
+# src/sql/lib-*.sql.
 # @RELEASE@ in the sources becomes the release (the file VERSION),
 # @LAYOUT@ in the refresh the layout.
 set -eu
@@ -19,7 +21,7 @@ target=$(basename "$1" .sql)
 release=$2
 dir=$(dirname "$0")
 library() {
-	sed "s/@RELEASE@/$release/g" "$dir/common.sql" "$dir/../client_queries.sql" \
+	sed "s/@RELEASE@/$release/g" "$dir/common.sql" "${VMM_CLIENT_QUERIES:-$dir/../client_queries.sql}" \
 		"$dir/upgrade.sql" $(ls "$dir"/lib-*.sql | sort)
 }
 versions=${target#vmm_upgrade--}

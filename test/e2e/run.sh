@@ -126,7 +126,8 @@ missing=""
 for t in postmap doveadm dovecot "$python" psql "$bindir/pg_basebackup" "$bindir/pg_ctl"; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
-cfgtool=$repo/src/cfg/vmm-cfg-upgrade
+# the installed one when run-tests.sh says so (test/package.sh), else the tree's
+cfgtool=${CFG_TEST_BIN:-$repo/src/cfg/vmm-cfg-upgrade}
 [ -x "$cfgtool" ] || cfgtool=$(command -v vmm-cfg-upgrade || true)
 [ -n "$cfgtool" ] || missing="$missing vmm-cfg-upgrade(make)"
 if [ -n "$missing" ]; then
