@@ -113,10 +113,26 @@ extern int	vmmcfg_upgrade(const char *fname, const char *buf, size_t len,
 						   const UpgradeOpts *opts, Rewrite *rw,
 						   int *generation, CfgError *err);
 
+/* a backup of vmm.cfg, for the way back: its name (for the report), content */
+typedef struct CfgBackup
+{
+	const char *name;
+	const char *data;
+	size_t		len;
+} CfgBackup;
+
+extern int	vmmcfg_revert(const char *fname, const char *buf, size_t len,
+						  const CfgBackup *baks, size_t nbaks, Rewrite *rw,
+						  int *generation, int *used, CfgError *err);
+
 extern int	postfix_rewrite(const char *fname, const char *buf, size_t len,
-							Rewrite *rw, CfgError *err);
+							int revert, Rewrite *rw, CfgError *err);
 extern int	dovecot_rewrite(const char *fname, const char *buf, size_t len,
-							int quota, Rewrite *rw, CfgError *err);
+							int quota, int revert, Rewrite *rw, CfgError *err);
+
+extern int	queries_backup_matches(const char *client, const char *name,
+								   const char *data, size_t dlen,
+								   const char *buf, size_t len);
 
 extern void cfg_unified_diff(const char *oldname, const char *newname,
 							 const char *a, size_t alen,
