@@ -374,9 +374,10 @@ modify_option(Ctx *c, IniChunk *ch, const char *sec, const char *value)
  * Which generation is this file?  Any 0.5.2-only section or option makes
  * it a 0.5.2 file (perhaps partly edited by hand already); otherwise any
  * 0.6-only one makes it 0.6; a file with neither is not a vmm.cfg we know.
+ * *mixed (if given) tells a 0.5.2 file that has 0.6-only ones too.
  */
 static int
-detect_generation(const IniFile *f)
+detect_generation(const IniFile *f, int *mixed)
 {
 	static const char *const old_misc[] = {
 		"passwdscheme", "gid_mail", "forcedel", "transport", "dovecotvers",
@@ -417,6 +418,8 @@ detect_generation(const IniFile *f)
 				new = 1;
 		}
 	}
+	if (mixed != NULL)
+		*mixed = old && new;
 	if (old)
 	{
 		/* vmm 0.4's maildir.folder (in any [maildir], before merging) */
@@ -909,7 +912,7 @@ vmmcfg_upgrade(const char *fname, const char *buf, size_t len,
 	rc = ini_parse(&c.ini, fname, buf, len, err);
 	if (rc != 0)
 		goto done;
-	*generation = detect_generation(&c.ini);
+	*generation = detect_generation(&c.ini, NULL);
 	if (*generation == CFG_GEN_UNKNOWN)
 	{
 		cfg_set_error(err, CFG_EXIT_UNKNOWN, fname, 0,
@@ -1163,7 +1166,8 @@ vmmcfg_revert(const char *fname, const char *buf, size_t len,
 			  int *generation, int *used, CfgError *err)
 {
 	Ctx			c;
-	int			rc = 0;
+	int			rc = 0,
+				mixed = 0;
 	size_t		i;
 
 	*generation = CFG_GEN_UNKNOWN;
@@ -1180,7 +1184,7 @@ vmmcfg_revert(const char *fname, const char *buf, size_t len,
 	rc = ini_parse(&c.ini, fname, buf, len, err);
 	if (rc != 0)
 		goto done;
-	*generation = detect_generation(&c.ini);
+	*generation = detect_generation(&c.ini, &mixed);
 	if (*generation == CFG_GEN_UNKNOWN)
 	{
 		cfg_set_error(err, CFG_EXIT_UNKNOWN, fname, 0,
@@ -1188,6 +1192,12 @@ vmmcfg_revert(const char *fname, const char *buf, size_t len,
 		rc = err->code;
 		goto done;
 	}
+	/*
+	 * Options of both: a forward run's result that kept an obsolete
+	 * section (options we do not know), or a file half reverted by hand.
+	 */
+	if (*generation == CFG_GEN_052 && mixed)
+		*generation = CFG_GEN_06;
 	if (*generation != CFG_GEN_06)
 	{
 		sb_append(&rw->out, buf, len);
@@ -1225,6 +1235,9 @@ vmmcfg_revert(const char *fname, const char *buf, size_t len,
 				  baks[*used].name);
 		goto done;
 	}
+	if (mixed)
+		sb_puts(&c.notes,
+				"Sections or options of both vmm 0.5.2 and 0.6 here: those of vmm 0.6 taken back\n");
 	rc = revert_by_rules(&c, err);
 	if (rc != 0)
 		goto done;

@@ -1657,16 +1657,10 @@ revert_vmm_cfg(Job *j, CfgError *err)
 					   &j->generation, &used, err);
 	if (rc == 0 && used >= 0)
 		j->restored = cfg_strndup(baks[used].name, strlen(baks[used].name));
-	if (rc == 0 && notes.len > 0 && j->generation == CFG_GEN_06)
-	{
-		/* what was not read comes first, then what the reader said */
-		sb_append(&notes, j->rw.report.data ? j->rw.report.data : "",
-				  j->rw.report.len);
-		sb_free(&j->rw.report);
-		j->rw.report = notes;
-	}
-	else
-		sb_free(&notes);
+	/* what was not read is said after what the reverting said */
+	if (rc == 0 && j->generation == CFG_GEN_06)
+		sb_append(&j->rw.report, notes.data ? notes.data : "", notes.len);
+	sb_free(&notes);
 	free_backups(baks, nbaks);
 	return rc;
 }
