@@ -1126,28 +1126,35 @@ get_value(const IniFile *f, const char *sec, const char *opt, StrBuf *out)
 
 /*
  * Is buf exactly what the forward run made of the backup bak?  The run is
- * made again with the Dovecot version and doveadm the file now names, so
- * that what the forward run asked the system is asked of the file.
+ * made again, without asking the system: once with the Dovecot version
+ * and doveadm the file now names (what the forward run was told by
+ * Dovecot or the command line), once with neither (what it took from the
+ * file itself).
  */
 static int
 backup_matches(const CfgBackup *bak, const char *buf, size_t len,
 			   const char *version, const char *doveadm)
 {
-	UpgradeOpts uo;
-	Rewrite		rw;
-	CfgError	err;
-	int			gen,
-				ok;
+	int			pass,
+				ok = 0;
 
-	memset(&uo, 0, sizeof(uo));
-	uo.version = version;
-	uo.doveadm = doveadm;
-	rewrite_init(&rw);
-	memset(&err, 0, sizeof(err));
-	ok = vmmcfg_upgrade(bak->name, bak->data, bak->len, &uo, &rw, &gen, &err) == 0 &&
-		(gen == CFG_GEN_052 || gen == CFG_GEN_04) && rw.changed &&
-		rw.out.len == len && (len == 0 || memcmp(rw.out.data, buf, len) == 0);
-	rewrite_free(&rw);
+	for (pass = 0; pass < 2 && !ok; pass++)
+	{
+		UpgradeOpts uo;
+		Rewrite		rw;
+		CfgError	err;
+		int			gen;
+
+		memset(&uo, 0, sizeof(uo));
+		uo.version = pass == 0 ? version : NULL;
+		uo.doveadm = doveadm;
+		rewrite_init(&rw);
+		memset(&err, 0, sizeof(err));
+		ok = vmmcfg_upgrade(bak->name, bak->data, bak->len, &uo, &rw, &gen, &err) == 0 &&
+			(gen == CFG_GEN_052 || gen == CFG_GEN_04) && rw.changed &&
+			rw.out.len == len && (len == 0 || memcmp(rw.out.data, buf, len) == 0);
+		rewrite_free(&rw);
+	}
 	return ok;
 }
 
