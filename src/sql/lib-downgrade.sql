@@ -666,7 +666,7 @@ BEGIN
             'In dovecot-sql.conf(.ext):',
             dovecot,
             'The quota plugin has no table in 0.5.2: remove its SQL dictionary (quota usage and limits are gone).'),
-              HINT = 'Also put back the vmm.cfg of vmm 0.5.2 and vmm 0.5.2 itself, then start Dovecot and Postfix.';
+              HINT = 'Put back vmm.cfg, the Postfix maps and the Dovecot queries of vmm 0.5.2 (then vmm 0.5.2 itself, and start Dovecot and Postfix) with: vmm-cfg-upgrade --revert --postfix-dir /etc/postfix --dovecot-sql /etc/dovecot/dovecot-sql.conf.ext';
 END
 $fn$;
 
