@@ -321,8 +321,13 @@ if command -v valgrind > /dev/null 2>&1; then
 		--postfix-dir "$t/postfix" --dovecot-sql "$t/dovecot-sql.conf" \
 		--config="$t/vmm.cfg" > /dev/null 2> "$scratch/vg.err"
 	rc=$?
-	if [ $rc = 0 ]; then
-		pass "special: valgrind, full run"
+	# and the way back, from those backups
+	[ $rc = 0 ] && sleep 1 && valgrind -q --leak-check=full --error-exitcode=99 "$tool" -q \
+		--revert --postfix-dir "$t/postfix" --dovecot-sql "$t/dovecot-sql.conf" \
+		--config="$t/vmm.cfg" > /dev/null 2> "$scratch/vg.err"
+	rc=$?
+	if [ $rc = 0 ] && cmp -s "$t/vmm.cfg" "$here/cases/odd-spacing/in/vmm.cfg"; then
+		pass "special: valgrind, full run and --revert"
 	else
 		fail "special: valgrind" "rc=$rc $(head -20 "$scratch/vg.err")"
 	fi
