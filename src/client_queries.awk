@@ -87,7 +87,9 @@ END {
 }
 
 # The rows as the ClientQuery array of src/cfg/cfg_query.c; the helper
-# rewrites files of any schema's database the same way, so @p@ goes.
+# rewrites files of any schema's database the same way, so @p@ goes.  what
+# and back name the two directions for its report ("view -> function()",
+# "function() -> view").
 function emit_c(    i, q, param, what, back) {
 	print "/* Generated from src/client_queries.tsv by src/client_queries.awk: do not edit. */"
 	print "static const ClientQuery client_queries[] = {"

@@ -3,7 +3,8 @@
  * cfg_upgrade.h
  *	  Shared declarations of vmm-cfg-upgrade: growable buffers, line
  *	  splitting, the in-memory rewriters for vmm.cfg, Postfix pgsql-*.cf
- *	  and Dovecot SQL files, and the unified diff printer.
+ *	  and Dovecot SQL files (both ways: to vmm 0.6 and, --revert, back to
+ *	  0.5.2), and the unified diff printer.
  *
  * The rewriters work purely in memory (bytes in, bytes and a report
  * out) so that the fuzz target can drive them without touching files;

@@ -298,7 +298,8 @@ opt_rank(const Ctx *c)
 }
 
 /*
- * A section vmm 0.6 has, created where its sample file has it (with the
+ * A section vmm 0.6 has (revert: vmm 0.5.2), created where that
+ * version's sample file has it (with the
  * sample's banner) if the file lacks it.
  */
 static IniSection *
