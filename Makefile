@@ -28,8 +28,8 @@ PG_CFLAGS = -Werror
 # Extension versions are vmm layout names (0.5.2, 0.6.0, 0.6) and, for each,
 # the layout with the release whose code it carries (0.6+1.1.0; the release
 # is the file VERSION, earlier ones are listed in RELEASES).  Every script is
-# assembled from the same sources by src/sql/assemble.sh:
-#   install  vmm_upgrade--L.sql, vmm_upgrade--L+R.sql    (src/sql/adopt-L.sql)
+# assembled from the same sources by src/scripts/assemble.sh:
+#   install  vmm_upgrade--L.sql, vmm_upgrade--L+R.sql    (src/scripts/adopt-L.sql)
 #   step     vmm_upgrade--S--T.sql and the same from S+R and/or to T+R, so
 #            that ALTER EXTENSION UPDATE is one step (update-S--T.sql)
 #   refresh  vmm_upgrade--L--L+R.sql, vmm_upgrade--L+r--L+R.sql (refresh.sql),
@@ -41,10 +41,10 @@ PG_CFLAGS = -Werror
 vmm_src := $(if $(VPATH),$(patsubst %/,%,$(VPATH))/)
 RELEASE := $(shell cat $(vmm_src)VERSION)
 PAST_RELEASES := $(shell grep -v '^\#' $(vmm_src)RELEASES 2>/dev/null)
-ADOPT_SQL = $(wildcard $(vmm_src)src/sql/adopt-*.sql)
-UPDATE_SQL = $(wildcard $(vmm_src)src/sql/update-*.sql)
-LAYOUTS = $(patsubst $(vmm_src)src/sql/adopt-%.sql,%,$(ADOPT_SQL))
-STEPS = $(patsubst $(vmm_src)src/sql/update-%.sql,%,$(UPDATE_SQL))
+ADOPT_SQL = $(wildcard $(vmm_src)src/scripts/adopt-*.sql)
+UPDATE_SQL = $(wildcard $(vmm_src)src/scripts/update-*.sql)
+LAYOUTS = $(patsubst $(vmm_src)src/scripts/adopt-%.sql,%,$(ADOPT_SQL))
+STEPS = $(patsubst $(vmm_src)src/scripts/update-%.sql,%,$(UPDATE_SQL))
 INSTALL_SCRIPTS = $(foreach l,$(LAYOUTS),vmm_upgrade--$(l).sql vmm_upgrade--$(l)+$(RELEASE).sql)
 step_from = $(word 1,$(subst --, ,$(1)))
 step_to = $(word 2,$(subst --, ,$(1)))
@@ -57,8 +57,8 @@ REFRESH_SCRIPTS = $(foreach l,$(LAYOUTS),vmm_upgrade--$(l)--$(l)+$(RELEASE).sql 
 	$(foreach r,$(PAST_RELEASES),vmm_upgrade--$(l)+$(r)--$(l)+$(RELEASE).sql))
 # (src/client_queries.sql, the library's vmm_upgrade._client_queries(), is
 # made from src/client_queries.tsv, in the build directory.)
-SCRIPT_SOURCES = $(wildcard $(vmm_src)src/sql/*.sql) src/client_queries.sql \
-	$(addprefix $(vmm_src),src/sql/assemble.sh VERSION RELEASES)
+SCRIPT_SOURCES = $(wildcard $(vmm_src)src/scripts/*.sql $(vmm_src)src/library/*.sql) src/client_queries.sql \
+	$(addprefix $(vmm_src),src/scripts/assemble.sh VERSION RELEASES)
 DATA_built = $(INSTALL_SCRIPTS) $(STEP_SCRIPTS) $(REFRESH_SCRIPTS)
 
 # pg_regress: every sql/NAME.sql with its expected/NAME.out, in name order.
@@ -116,7 +116,7 @@ src/client_queries.sql: src/client_queries.tsv src/client_queries.awk
 
 $(DATA_built): %.sql: $(SCRIPT_SOURCES)
 	VMM_CLIENT_QUERIES=src/client_queries.sql \
-		sh $(vmm_src)src/sql/assemble.sh $@ $(RELEASE) > $@.tmp && mv $@.tmp $@
+		sh $(vmm_src)src/scripts/assemble.sh $@ $(RELEASE) > $@.tmp && mv $@.tmp $@
 
 # The PGXN distribution: the tracked files of a commit (HEAD), under
 # vmm_upgrade-VERSION/ (META.json's version is VERSION: test/versions.sh).

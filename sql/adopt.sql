@@ -7,7 +7,7 @@ CREATE DATABASE vmm_t_adopt;
 \c vmm_t_adopt
 \set SHOW_CONTEXT never
 \set ECHO none
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set schema mail52
 \set dovecot 1.1
 \set lookups true

@@ -9,7 +9,7 @@ CREATE DATABASE vmm_t_dovecot_switch;
 \c vmm_t_dovecot_switch
 \set SHOW_CONTEXT never
 \set ECHO none
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set schema m11
 \set dovecot 1.1
 \set release 0.6.2
@@ -105,7 +105,7 @@ SELECT t.snapshot('m11') = :'m11_before' AS m11_unchanged, t.snapshot('m12') = :
 -- then stopped by conflicting objects.  Nothing changes.
 --
 \set ECHO none
-\i test/sql/fail_each.sql
+\i test/include/fail_each.sql
 \set ECHO all
 SET client_min_messages = error;
 SELECT commands, failed = commands AS all_failed, unchanged = commands AS all_unchanged

@@ -23,7 +23,7 @@ SET vmm_upgrade.dovecot_role = regress_vmm_down_dovecot;
 SET vmm_upgrade.postfix_role = regress_vmm_down_postfix;
 \set ECHO none
 \set QUIET on
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set users 60
 \set schema r11
 \set dovecot 1.1
@@ -287,7 +287,7 @@ INSERT INTO f11.users (local_part, passwd, uid, gid, ssid, tid) VALUES
 RESET search_path;
 CREATE EXTENSION vmm_upgrade VERSION '0.6';
 \set ECHO none
-\i test/sql/fail_each.sql
+\i test/include/fail_each.sql
 \set ECHO all
 SET client_min_messages = error;
 -- the number of DDL commands of the library (a refresh re-creates it and
@@ -306,7 +306,7 @@ END $$;
 SELECT t.ddl_count(format('ALTER EXTENSION vmm_upgrade UPDATE TO %L', '0.6+' || vmm_upgrade.release())) AS library,
        t.ddl_count('ALTER EXTENSION vmm_upgrade UPDATE TO ''0.5.2''') AS commands \gset
 SELECT :commands - :library > 40 AS many_commands;
--- The statements of src/sql/update-0.6--0.5.2.sql after the library, as
+-- The statements of src/scripts/update-0.6--0.5.2.sql after the library, as
 -- one function (each ALTER EXTENSION would re-create the library first).
 CREATE FUNCTION t.downgrade_steps() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE

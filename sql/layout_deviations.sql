@@ -15,7 +15,7 @@ SET vmm_upgrade.schema = m;
 \set schema m6
 \set dovecot 1.1
 \i test/fixtures/vmm-0.6.sql
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set ECHO all
 CREATE EXTENSION vmm_upgrade VERSION '0.5.2';
 SELECT t.snapshot('m') AS before \gset

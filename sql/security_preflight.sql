@@ -11,7 +11,7 @@ CREATE DATABASE vmm_t_security_preflight;
 \c vmm_t_security_preflight
 \set SHOW_CONTEXT never
 \set ECHO none
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set schema mail
 \set dovecot 1.2
 \set lookups false

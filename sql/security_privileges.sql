@@ -41,7 +41,7 @@ RESET ROLE;
 \set schema m11
 \set dovecot 1.1
 \i test/fixtures/vmm-0.6.sql
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set ECHO all
 -- Can role r read users.passwd of schema s by any way: itself, any role it
 -- is a member of (inherited or by SET ROLE), PUBLIC; table or column level?

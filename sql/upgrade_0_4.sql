@@ -34,7 +34,7 @@ RESET ROLE;
 \set dovecot 1.1
 \set lookups false
 \i test/fixtures/vmm-0.5.2.sql
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set ECHO all
 CREATE SCHEMA empty;
 -- What a vmm 0.4 installation granted (its INSTALL notes; vmm 0.4 as

@@ -5,7 +5,7 @@
 --   * ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2' on vmm 0.4 as released,
 --     going to the Dovecot >= 1.2 variant (the most DDL: smpt and
 --     managesieve renamed), made to fail at each of its DDL commands in
---     turn (test/sql/fail_each.sql);
+--     turn (test/include/fail_each.sql);
 --   * the whole way in one command, ALTER EXTENSION vmm_upgrade UPDATE
 --     (0.4 -> 0.5.2 -> 0.6 in one transaction), failing in its second step:
 --     at the first, a middle and the last DDL command of the 0.5.2 -> 0.6
@@ -33,14 +33,14 @@ SET ROLE regress_vmm04a_owner;
 \set users 30
 \i test/fixtures/generate-0.4.sql
 RESET ROLE;
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set ECHO all
 GRANT SELECT ON mail.dovecot_user TO regress_vmm04a_dovecot;
 GRANT SELECT ON mail.postfix_maildir, mail.postfix_alias TO regress_vmm04a_postfix;
 SET vmm_upgrade.dovecot_version = '2.3.19';
 CREATE EXTENSION vmm_upgrade VERSION '0.4';
 \set ECHO none
-\i test/sql/fail_each.sql
+\i test/include/fail_each.sql
 \set ECHO all
 -- 1. The update to 0.5.2, failed at each of its DDL commands.
 SET client_min_messages = error;

@@ -56,7 +56,7 @@ SET client_min_messages = error;
 ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2';
 RESET client_min_messages;
 \set ECHO none
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set ECHO all
 -- What Postfix and Dovecot read (as those roles), as one text.
 CREATE FUNCTION t.views_as(role name) RETURNS text LANGUAGE plpgsql AS $$

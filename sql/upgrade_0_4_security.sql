@@ -125,7 +125,7 @@ CREATE EXTENSION vmm_upgrade VERSION '0.4';
 -- 1. A function planted under the name the step to 0.5.2 creates is a
 --    layout deviation: refused before anything changes.
 \set ECHO none
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set ECHO all
 SET ROLE regress_vmm04s_mallory;
 CREATE FUNCTION mail.domain_primary_trigger() RETURNS trigger LANGUAGE plpgsql

@@ -23,7 +23,7 @@ SET vmm_upgrade.postfix_role = regress_vmm_atomic_postfix;
 \i test/fixtures/vmm-0.5.2.sql
 \set users 200
 \i test/fixtures/generate-0.5.2.sql
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set ECHO all
 SET vmm_upgrade.dovecot_version = '2.2.36';
 CREATE EXTENSION vmm_upgrade VERSION '0.5.2';
@@ -36,9 +36,9 @@ $$;
 SELECT t.snapshot('public') AS before, t.extension_state() AS before_ext \gset
 -- The update failed at each of its DDL commands in turn, from the first
 -- command of the update script to the ALTER EXTENSION itself, each attempt
--- in a subtransaction of its own (test/sql/fail_each.sql).
+-- in a subtransaction of its own (test/include/fail_each.sql).
 \set ECHO none
-\i test/sql/fail_each.sql
+\i test/include/fail_each.sql
 \set ECHO all
 SET client_min_messages = error;
 SELECT commands AS ddl_commands, failed, unchanged

@@ -154,13 +154,13 @@ SELECT address, destination FROM postfix_alias WHERE destination = '%n-owner@%d'
 CREATE DATABASE vmm_t_upgrade_compat_restored;
 \! psql -X -q --no-password -v ON_ERROR_STOP=1 -d vmm_t_upgrade_compat_restored -f "$VMM_DUMP_FILE" > "$VMM_DUMP_FILE.log" 2>&1; echo "restore: exit status $?"
 \set ECHO none
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set ECHO all
 SELECT md5(t.state('public')) AS original \gset
 \c vmm_t_upgrade_compat_restored
 \set SHOW_CONTEXT never
 \set ECHO none
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set ECHO all
 SELECT md5(t.state('public')) = :'original' AS same_state;
 SELECT version, dovecot FROM vmm_upgrade.detect_layout();

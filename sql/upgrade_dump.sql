@@ -36,7 +36,7 @@ CREATE DATABASE vmm_t_upgrade_restored;
 \! grep -E '^psql:.*(WARNING|ERROR)' "$VMM_DUMP_FILE.log" | sed -e 's/^psql:[^:]*:[0-9]*: //'
 -- Same structure, owners, privileges and rows; same extension and history.
 \set ECHO none
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set ECHO all
 SELECT md5(t.state('public')) AS original,
        (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') AS original_version,
@@ -47,7 +47,7 @@ SELECT md5(t.state('public')) AS original,
 \c vmm_t_upgrade_restored
 \set SHOW_CONTEXT never
 \set ECHO none
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set ECHO all
 SELECT md5(t.state('public')) = :'original' AS same_structure_and_rows,
        (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') = :'original_version' AS same_version,

@@ -29,7 +29,7 @@ RESET ROLE;
 \set schema other12
 \set lookups false
 \i test/fixtures/vmm-0.5.2.sql
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set ECHO all
 CREATE EXTENSION vmm_upgrade VERSION '0.5.2';
 SELECT t.snapshot('mail') AS before \gset

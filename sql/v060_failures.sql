@@ -8,7 +8,7 @@ CREATE DATABASE vmm_t_v060_failures;
 \c vmm_t_v060_failures
 \set SHOW_CONTEXT never
 \set ECHO none
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set schema m11
 \set dovecot 1.1
 \set release 0.6.0
@@ -27,7 +27,7 @@ INSERT INTO m11.users (local_part, passwd, uid, gid, ssid, tid) VALUES
 RESET search_path;
 -- An event trigger that fails a step at each of its DDL commands in turn.
 \set ECHO none
-\i test/sql/fail_each.sql
+\i test/include/fail_each.sql
 \set ECHO all
 SELECT t.snapshot('m11') AS m11_before, t.snapshot('m052') AS m052_before \gset
 SET vmm_upgrade.schema = m11;

@@ -12,7 +12,7 @@ CREATE DATABASE vmm_t_v060_generated;
 \c vmm_t_v060_generated
 \set SHOW_CONTEXT never
 \set ECHO none
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set schema g11
 \set dovecot 1.1
 \set release 0.6.0

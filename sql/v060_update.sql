@@ -10,7 +10,7 @@ CREATE DATABASE vmm_t_v060_update;
 \c vmm_t_v060_update
 \set SHOW_CONTEXT never
 \set ECHO none
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 \set schema m11
 \set dovecot 1.1
 \set release 0.6.0

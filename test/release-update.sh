@@ -12,7 +12,7 @@
 #   each gets ALTER EXTENSION vmm_upgrade UPDATE;
 #   new052, new06, new060  adopted and updated with this tree alone.
 # Compared pairwise: the mail schema (structure, owners, privileges, rows:
-# test/sql/snapshot.sql), the vmm_upgrade schema (every function with its
+# test/include/snapshot.sql), the vmm_upgrade schema (every function with its
 # body, settings, privileges and comment, the event trigger, the members of
 # the extension, the history's columns) and the answers of every lookup for
 # every address.  Prints TAP lines and "release-update: N passed, N failed".
@@ -107,7 +107,7 @@ for d in new052 new06 new060; do update_db $d; done
 fingerprint() {	# fingerprint DB
 	psql -d "$1" -At <<'SQL'
 \set QUIET on
-\i test/sql/snapshot.sql
+\i test/include/snapshot.sql
 SELECT 'mail ' || md5(t.state('public'));
 SELECT 'library ' || md5(string_agg(x, E'\n' ORDER BY x)) FROM (
     SELECT format('%s %s %s %s %s %s %s %s', p.oid::regprocedure, p.prosrc, p.proconfig, p.proacl,

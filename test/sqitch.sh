@@ -5,7 +5,7 @@
 #
 #   1. sqitch deploy --verify on a generated vmm 0.5.2 database: 0.6;
 #   2. sqitch revert -y --to adopt_0_5_2: exactly the 0.5.2 structure, rows
-#      and sequences of before (test/sql/snapshot.sql's t.state);
+#      and sequences of before (test/include/snapshot.sql's t.state);
 #   3. sqitch deploy, then sqitch verify: passes; a deviation of the layout
 #      makes sqitch verify fail;
 #   4. sqitch deploy on a database that is not 0.5.2 (a vmm 0.6 layout)
@@ -40,7 +40,7 @@ db=vmm_t_sqitch
 dropdb --if-exists "$db" 2>/dev/null
 createdb "$db"
 q -c '\set ECHO none' -c '\set dovecot 1.1' -c '\set lookups true' -c '\set users 200' \
-  -f test/fixtures/vmm-0.5.2.sql -f test/fixtures/generate-0.5.2.sql -f test/sql/snapshot.sql >/dev/null
+  -f test/fixtures/vmm-0.5.2.sql -f test/fixtures/generate-0.5.2.sql -f test/include/snapshot.sql >/dev/null
 before=$(state)
 layout() { q -c "SELECT version || ' ' || dovecot FROM vmm_upgrade.detect_layout()"; }
 
@@ -64,7 +64,7 @@ db=vmm_t_sqitch_06
 dropdb --if-exists "$db" 2>/dev/null
 createdb "$db"
 q -c '\set ECHO none' -c '\set users 50' \
-  -f test/fixtures/vmm-0.6.sql -f test/fixtures/generate-0.6.sql -f test/sql/snapshot.sql >/dev/null
+  -f test/fixtures/vmm-0.6.sql -f test/fixtures/generate-0.6.sql -f test/include/snapshot.sql >/dev/null
 before=$(state)
 check "deploy fails on a vmm 0.6 database" fails sq deploy --verify
 check "the mail schema unchanged, no extension" test "$(state) $(q -c "SELECT count(*) FROM pg_extension WHERE extname = 'vmm_upgrade'")" = "$before 0"

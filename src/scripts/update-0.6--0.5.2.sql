@@ -4,7 +4,7 @@
 -- this extension, or made by vmm 0.6.x and adopted) to layout 0.5.2 of the
 -- same Dovecot variant, as one transaction: if any step fails, or the data
 -- cannot be held by 0.5.2, nothing at all has changed.  The work is done by
--- the functions of src/sql/lib-downgrade.sql.
+-- the functions of src/library/step-0.6-0.5.2.sql.
 --
 -- Settings read (all optional):
 --   vmm_upgrade.schema             the mail schema (default public)

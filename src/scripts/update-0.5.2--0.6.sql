@@ -5,7 +5,7 @@
 -- run set-permissions.py, change the Postfix and Dovecot queries, start the
 -- services).  The steps below are those notes, in order, as one transaction:
 -- if any step fails, nothing at all has changed.  The work is done by the
--- functions of src/sql/upgrade.sql; this script only says what happens when.
+-- functions of src/library/step-0.5.2-0.6.sql; this script only says what happens when.
 --
 -- Settings read (all optional):
 --   vmm_upgrade.schema           the mail schema (default public)

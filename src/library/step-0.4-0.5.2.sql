@@ -1,15 +1,12 @@
--- lib-0.4.sql: the step from vmm's 0.4 layout to 0.5.2 (SPEC "The 0.4 ->
--- 0.5.2 transformation"), which vmm_upgrade--0.4--0.5.2.sql calls; the
--- 0.5.2 -> 0.6 step (upgrade.sql) follows it when the update goes on.
--- Part of every install script (common.sql + upgrade.sql + lib-*.sql +
--- adopt-V.sql), so every version of the extension carries the same
--- functions.
+-- step-0.4-0.5.2.sql: the step from vmm's 0.4 layout to 0.5.2 (doc/layouts.md,
+-- README "Starting at vmm 0.4"), which src/scripts/update-0.4--0.5.2.sql calls;
+-- the 0.5.2 -> 0.6 step (step-0.5.2-0.6.sql) follows it when the update goes on.
 --
--- The rules of upgrade.sql hold here too: search_path pinned to pg_catalog,
--- pg_temp and every mail object named with its schema; existing mail tables
--- changed only by their owner in a security-restricted context (_as_owner);
--- what is created is created by us (no code of anyone runs then) and handed
--- to the owner of users before the owner's statements use it.
+-- Every function pins search_path to pg_catalog, pg_temp and names each mail
+-- object through its schema; existing mail tables are changed only through
+-- vmm_upgrade._as_owner; what is created is created by us (no code of anyone
+-- runs then) and handed to the owner of users before the owner's statements
+-- use it (src/library/README.md).
 
 -- ---------------------------------------------------------------------------
 -- Preflight
@@ -482,9 +479,11 @@ BEGIN
 END
 $fn$;
 
+-- The internal functions are for the scripts and the public functions,
+-- not for everyone: they run with the caller's rights anyway, but nobody
+-- else has a reason to call them.
 REVOKE EXECUTE ON FUNCTION
     vmm_upgrade._require_aliases_fit_0_5_2(name),
     vmm_upgrade._upgrade_0_4_to_0_5_2(name, text),
-    vmm_upgrade._grant_0_5_2(name, jsonb),
     vmm_upgrade._warn_next_steps_0_5_2(jsonb)
 FROM PUBLIC;

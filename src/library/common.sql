@@ -1,7 +1,7 @@
 -- vmm_upgrade: the extension's own objects, the same in every version.
 --
 -- This part starts every install script (vmm_upgrade--VERSION.sql); the
--- version's adoption check (src/sql/adopt-VERSION.sql) follows it.  Nothing
+-- version's adoption check (src/scripts/adopt-VERSION.sql) follows it.  Nothing
 -- here touches the mail schema.
 
 \echo Use "CREATE EXTENSION vmm_upgrade" to load this file. \quit
@@ -317,7 +317,7 @@ BEGIN
 	SELECT * INTO found FROM vmm_upgrade.detect_layout(s);
 
 	IF found.version = structure THEN
-		-- A 0.6 layout may still carry the vmm 0.6.0 defects (lib-0.6.sql):
+		-- A 0.6 layout may still carry the vmm 0.6.0 defects (step-0.6.0-0.6.sql):
 		-- version 0.6 refuses it, version 0.6.0 adopts it and its update to
 		-- 0.6 fixes them.
 		IF structure = '0.6' THEN
@@ -443,7 +443,7 @@ BEGIN
 END
 $fn$;
 
--- The refresh (src/sql/refresh.sql): nothing in the mail schema changes;
+-- The refresh (src/scripts/refresh.sql): nothing in the mail schema changes;
 -- it must hold the same layout before and after, and the one the version
 -- names.  Recorded.
 CREATE FUNCTION vmm_upgrade._refresh(layout text)

@@ -1,11 +1,11 @@
--- test/sql/fail_each.sql - make a step fail at each of its DDL commands.
+-- test/include/fail_each.sql - make a step fail at each of its DDL commands.
 --
 -- Included by the pg_regress tests that prove a step is atomic.  An event
 -- trigger fails the Nth DDL command (setting t.fail_at; 0: never) with
 -- "planted failure at DDL command N (TAG)" and counts them in t.ddl.
 -- t.fail_each(step, schema) runs the step once to count its DDL commands
 -- (and undoes it), then once failing at each of them; after each failure it
--- compares the schema (t.snapshot, test/sql/snapshot.sql), the history (its
+-- compares the schema (t.snapshot, test/include/snapshot.sql), the history (its
 -- rows) and the extension version with what they were before.  It returns
 -- the number of commands, of attempts that failed at the command planted,
 -- and of attempts that left all three unchanged; any other error, or an

@@ -9,7 +9,7 @@
 -- postfix_alias, for Dovecot >= 1.2 run update_tables_0.5.x_for_dovecot-
 -- 1.2.x.pgsql and grant SELECT on dovecot_password) as one transaction: if
 -- any step fails, nothing at all has changed.  The work is done by the
--- functions of src/sql/lib-0.4.sql; this script only says what happens when.
+-- functions of src/library/step-0.4-0.5.2.sql; this script only says what happens when.
 --
 -- Settings read (all optional):
 --   vmm_upgrade.schema           the mail schema (default public)

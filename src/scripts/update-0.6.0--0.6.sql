@@ -9,7 +9,7 @@
 --     vmm_upgrade's, so an account with a NULL ssid gets its domain's services
 --     and can log in (the Dovecot < 1.2 defect), in either variant.
 -- Nothing to fix is fine: the step then only installs our function bodies.
--- The work is done by the functions of src/sql/lib-0.6.sql.
+-- The work is done by the functions of src/library/step-0.6.0-0.6.sql.
 --
 -- Settings read: vmm_upgrade.schema, the mail schema (default public).
 

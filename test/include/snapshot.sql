@@ -1,4 +1,4 @@
--- test/sql/snapshot.sql - a fingerprint of a schema's structure and rows.
+-- test/include/snapshot.sql - a fingerprint of a schema's structure and rows.
 --
 -- Included by the pg_regress tests that must prove "nothing was changed"
 -- (they take t.snapshot('schema') before a failing step and compare it

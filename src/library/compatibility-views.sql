@@ -1,0 +1,201 @@
+-- compatibility-views.sql: the 0.5.2 views over the 0.6 tables that let
+-- Postfix and Dovecot keep their 0.5.2 queries through the update
+-- (vmm_upgrade.compatibility_views), and drop_compatibility_views().
+--
+-- Every function pins search_path to pg_catalog, pg_temp and names each mail
+-- object through its schema; existing mail tables are changed only through
+-- vmm_upgrade._as_owner; what is created in the mail schema is handed over
+-- to the owner of users (src/library/README.md).
+
+-- ---------------------------------------------------------------------------
+-- The 0.5.2 views over the 0.6 tables (vmm_upgrade.compatibility_views)
+-- ---------------------------------------------------------------------------
+
+-- The views Postfix and Dovecot query in 0.5.2, by name and column, written
+-- over the 0.6 tables, as (view, role, definition): role is the service
+-- granted SELECT on it.  Every address of the 0.5.2 database answers what
+-- it answered before the update: the same maildir, uid, alias destinations
+-- (literally, %n/%d/%= unexpanded, as 0.5.2 delivered them), relocated
+-- destination, transport (a NULL tid of 0.6 is the domain's, as the 0.6
+-- lookup has it) and services (the user's service set or the domain's).
+-- Data added afterwards answers as the 0.6 lookups answer it where a 0.5.2
+-- view can say it; what it cannot say: catch-all (0.5.2 has no row for an
+-- address without an alias), the mailbox format (Dovecot's 0.5.2 query puts
+-- "maildir:" in front of mail), %n/%d/%= expansion (it would change what
+-- old aliases answer).  postfix_gid is part of 0.6 and stays anyway.  Every
+-- view joins tables, so none is updatable: they are read-only.
+CREATE FUNCTION vmm_upgrade._compatibility_view_definitions(mail_schema name, dovecot text)
+RETURNS TABLE (view name, service text, statement text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT v.name::pg_catalog.name, v.service,
+           pg_catalog.replace(pg_catalog.replace(v.statement, '@s@', pg_catalog.quote_ident(mail_schema)),
+                              '@sieve@', CASE dovecot WHEN '1.1' THEN 'managesieve' ELSE 'sieve' END)
+      FROM (VALUES
+        (1, 'dovecot_password', 'dovecot', $q$
+            CREATE VIEW @s@.dovecot_password AS
+            SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS "user",
+                   users.passwd AS password, service_set.smtp, service_set.pop3,
+                   service_set.imap, service_set.@sieve@
+              FROM @s@.users
+              LEFT JOIN @s@.domain_data USING (gid)
+              LEFT JOIN @s@.service_set ON service_set.ssid = COALESCE(users.ssid, domain_data.ssid)
+              LEFT JOIN @s@.domain_name USING (gid)$q$),
+        (2, 'dovecot_user', 'dovecot', $q$
+            CREATE VIEW @s@.dovecot_user AS
+            SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS userid,
+                   users.uid, users.gid,
+                   (domain_data.domaindir::text || '/'::text) || users.uid AS home,
+                   '~/'::text || maillocation.directory::text AS mail
+              FROM @s@.users
+              LEFT JOIN @s@.domain_data USING (gid)
+              LEFT JOIN @s@.domain_name USING (gid)
+              LEFT JOIN @s@.maillocation USING (mid)$q$),
+        (3, 'postfix_alias', 'postfix', $q$
+            CREATE VIEW @s@.postfix_alias AS
+            SELECT (alias.address::text || '@'::text) || domain_name.domainname::text AS address,
+                   alias.destination, alias.gid
+              FROM @s@.alias
+              LEFT JOIN @s@.domain_name USING (gid)$q$),
+        (4, 'postfix_maildir', 'postfix', $q$
+            CREATE VIEW @s@.postfix_maildir AS
+            SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS address,
+                   ((((domain_data.domaindir::text || '/'::text) || users.uid) || '/'::text)
+                     || maillocation.directory::text) || '/'::text AS maildir
+              FROM @s@.users
+              LEFT JOIN @s@.domain_data USING (gid)
+              LEFT JOIN @s@.domain_name USING (gid)
+              LEFT JOIN @s@.maillocation USING (mid)$q$),
+        (5, 'postfix_relocated', 'postfix', $q$
+            CREATE VIEW @s@.postfix_relocated AS
+            SELECT (relocated.address::text || '@'::text) || domain_name.domainname::text AS address,
+                   relocated.destination
+              FROM @s@.relocated
+              LEFT JOIN @s@.domain_name USING (gid)$q$),
+        (6, 'postfix_transport', 'postfix', $q$
+            CREATE VIEW @s@.postfix_transport AS
+            SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS address,
+                   transport.transport
+              FROM @s@.users
+              LEFT JOIN @s@.domain_data USING (gid)
+              LEFT JOIN @s@.transport ON transport.tid = COALESCE(users.tid, domain_data.tid)
+              LEFT JOIN @s@.domain_name USING (gid)$q$),
+        (7, 'postfix_uid', 'postfix', $q$
+            CREATE VIEW @s@.postfix_uid AS
+            SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS address,
+                   users.uid
+              FROM @s@.users
+              LEFT JOIN @s@.domain_name USING (gid)$q$)) AS v(ord, name, service, statement)
+     ORDER BY v.ord
+$fn$;
+
+-- Is vmm_upgrade.compatibility_views on?
+CREATE FUNCTION vmm_upgrade._compatibility_views_wanted()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT coalesce(pg_catalog.current_setting('vmm_upgrade.compatibility_views', true), 'off')::boolean
+$fn$;
+
+-- Creates the compatibility views in <mail_schema> (Dovecot variant
+-- dovecot) and hands them over to the owner of users, whose rights they
+-- read the tables with.
+CREATE FUNCTION vmm_upgrade._create_compatibility_views(mail_schema name, dovecot text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    owner name := vmm_upgrade._users_owner(mail_schema);
+    d     record;
+BEGIN
+    FOR d IN SELECT * FROM vmm_upgrade._compatibility_view_definitions(mail_schema, dovecot) LOOP
+        EXECUTE d.statement;
+        PERFORM vmm_upgrade._hand_over('VIEW', format('%I.%I', mail_schema, d.view), owner);
+    END LOOP;
+END
+$fn$;
+
+-- Public API: drop the compatibility views the 0.5.2 -> 0.6 update left
+-- (vmm_upgrade.compatibility_views on), once Postfix and Dovecot run the 0.6
+-- queries.  Only from layout 0.6+compat, to exactly layout 0.6 (ERROR and
+-- nothing changed otherwise); recorded in vmm_upgrade.history.  No CASCADE:
+-- a view of the DBA's built on them stops it.  The result names the views
+-- dropped and the sessions of the roles that could read them (Postfix's and
+-- Dovecot's) connected since before the update: they may still have run the
+-- 0.5.2 queries, and will fail on their next lookup through a view.
+--   SELECT vmm_upgrade.drop_compatibility_views();
+CREATE FUNCTION vmm_upgrade.drop_compatibility_views()
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    ms          name := vmm_upgrade.mail_schema();
+    started     timestamptz := clock_timestamp();
+    layout      record;
+    updated_at  timestamptz;
+    readers     oid[];
+    sessions    jsonb;
+    dropped     text[] := '{}';
+    d           record;
+BEGIN
+    PERFORM vmm_upgrade.require_layout('0.6+compat', NULL, ms,
+                                       'vmm_upgrade.drop_compatibility_views()');
+    SELECT * INTO layout FROM vmm_upgrade.detect_layout(ms);
+    -- Who may read the views, before they go.
+    readers := ARRAY(SELECT DISTINCT e.grantee
+                       FROM vmm_upgrade._compatibility_view_definitions(ms, layout.dovecot) AS c
+                       JOIN pg_class r ON r.relname = c.view
+                                      AND r.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = ms)
+                      CROSS JOIN LATERAL aclexplode(r.relacl) AS e
+                      WHERE e.grantee <> r.relowner);
+    -- The views' locks as the update takes them: in short attempts, within
+    -- vmm_upgrade.lock_wait_total, or an ERROR naming who is in the way.
+    PERFORM vmm_upgrade._lock_for_update(ms,
+                ARRAY(SELECT c.view::text FROM vmm_upgrade._compatibility_view_definitions(ms, layout.dovecot) AS c),
+                'vmm_upgrade.drop_compatibility_views()');
+    PERFORM vmm_upgrade._history_table();
+    SELECT max(h.started_at) INTO updated_at
+      FROM vmm_upgrade.history h
+     WHERE h.mail_schema = ms
+       AND h.from_version = '0.5.2' AND h.to_version = '0.6';
+    FOR d IN SELECT * FROM vmm_upgrade._compatibility_view_definitions(ms, layout.dovecot) LOOP
+        EXECUTE format('DROP VIEW %I.%I', ms, d.view);
+        dropped := dropped || d.view::text;
+    END LOOP;
+    PERFORM vmm_upgrade.require_layout('0.6', layout.dovecot, ms,
+                                       'vmm_upgrade.drop_compatibility_views() (postflight)');
+    SELECT coalesce(jsonb_agg(jsonb_build_object('pid', a.pid, 'role', a.usename,
+                                                 'application_name', a.application_name,
+                                                 'client_addr', a.client_addr,
+                                                 'backend_start', a.backend_start)
+                              ORDER BY a.backend_start, a.pid), '[]')
+      INTO sessions
+      FROM pg_stat_activity a
+     WHERE a.usesysid = ANY (readers)
+       AND a.pid <> pg_backend_pid()
+       AND (updated_at IS NULL OR a.backend_start < updated_at);
+    IF jsonb_array_length(sessions) > 0 THEN
+        RAISE WARNING 'vmm_upgrade: % session% of Postfix or Dovecot connected before the update still run%',
+            jsonb_array_length(sessions), CASE WHEN jsonb_array_length(sessions) = 1 THEN '' ELSE 's' END,
+            CASE WHEN jsonb_array_length(sessions) = 1 THEN 's' ELSE '' END
+            USING DETAIL = 'They may still query the 0.5.2 views, which are gone now: their next such lookup fails.',
+                  HINT = 'Reload the service they belong to ("postfix reload", "doveadm reload").';
+    END IF;
+    PERFORM vmm_upgrade._record(ms, '0.6+compat', '0.6', layout.dovecot, layout.dovecot,
+                                started, NULL, NULL,
+                                jsonb_build_object('step', 'drop_compatibility_views',
+                                                   'dropped', to_jsonb(dropped),
+                                                   'update_started_at', updated_at,
+                                                   'sessions_from_before_the_update', sessions));
+    RETURN jsonb_build_object('mail_schema', ms,
+                              'dropped', to_jsonb(dropped),
+                              'update_started_at', updated_at,
+                              'sessions_from_before_the_update', sessions);
+END
+$fn$;
+
+REVOKE EXECUTE ON FUNCTION vmm_upgrade.drop_compatibility_views() FROM PUBLIC;
