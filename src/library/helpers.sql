@@ -143,7 +143,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     ns      oid := (SELECT n.oid FROM pg_namespace n WHERE n.nspname = mail_schema);
-    offending   text[];
+    offending text[];
 BEGIN
     -- Rules and policies.
     offending := ARRAY(
