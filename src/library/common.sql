@@ -292,12 +292,12 @@ BEGIN
 	IF to_regnamespace(quote_ident(mail_schema)) IS NULL OR
 	   (SELECT d.version FROM vmm_upgrade.detect_layout(mail_schema) AS d) = 'none' THEN
 		IF structure = '0.6' AND wanted = '0.6' THEN
-			RAISE WARNING 'schema "%" holds no vmm objects: nothing was checked', s
+			RAISE WARNING 'schema "%" holds no vmm objects: nothing was checked', mail_schema
 			USING DETAIL = 'This is expected while pg_restore or psql replays a dump: the mail tables are restored after the extension, which a dump always recreates at its default version.',
 			      HINT = 'After a restore, run ALTER EXTENSION vmm_upgrade UPDATE; it says what to type if the dump was taken before an update. If the vmm tables live in another schema, DROP EXTENSION vmm_upgrade, SET vmm_upgrade.schema to that schema and create the extension again.';
 			RETURN;
 		END IF;
-		RAISE EXCEPTION 'schema "%" holds no vmm objects', s
+		RAISE EXCEPTION 'schema "%" holds no vmm objects', mail_schema
 		USING ERRCODE = 'undefined_table',
 		      DETAIL = format('vmm_upgrade %s adopts a database that already holds the vmm %s layout.', wanted, wanted),
 		      HINT = 'Set vmm_upgrade.schema to the schema that holds the vmm tables before CREATE EXTENSION.';
@@ -320,7 +320,7 @@ BEGIN
 					PERFORM vmm_upgrade._refuse_transport_domain(mail_schema, transport_users,
 						'CREATE EXTENSION vmm_upgrade VERSION ''0.6.0''; ALTER EXTENSION vmm_upgrade UPDATE;');
 				END IF;
-				RAISE EXCEPTION 'schema "%" still has the defects of vmm 0.6.0', s
+				RAISE EXCEPTION 'schema "%" still has the defects of vmm 0.6.0', mail_schema
 				USING ERRCODE = 'object_not_in_prerequisite_state',
 				      DETAIL = defect_list || ' Nothing was changed.',
 				      HINT = 'Install version 0.6.0, which adopts it, then update, which fixes the defects: CREATE EXTENSION vmm_upgrade VERSION ''0.6.0''; ALTER EXTENSION vmm_upgrade UPDATE;';
@@ -387,7 +387,7 @@ BEGIN
 	END IF;
 	SELECT * INTO detected FROM vmm_upgrade.detect_layout(mail_schema);
 	IF detected.version = '0.4' THEN
-		RAISE EXCEPTION 'vmm_upgrade is at layout %, but schema "%" holds the vmm 0.4 layout', layout, s
+		RAISE EXCEPTION 'vmm_upgrade is at layout %, but schema "%" holds the vmm 0.4 layout', layout, mail_schema
 		USING ERRCODE = 'object_not_in_prerequisite_state',
 		      DETAIL = 'This is what restoring a dump taken before the update gives: pg_dump does not record the version of an extension, so the restore installed the default. Nothing was changed.',
 		      HINT = 'Install the version the database has, then update (vmm_upgrade.history is kept): DROP EXTENSION vmm_upgrade; CREATE EXTENSION vmm_upgrade VERSION ''0.4''; ALTER EXTENSION vmm_upgrade UPDATE;';
@@ -396,14 +396,14 @@ BEGIN
 		RETURN;
 	END IF;
 	IF detected.version = '0.5.2' THEN
-		RAISE EXCEPTION 'vmm_upgrade is at layout %, but schema "%" holds the vmm 0.5.2 layout', layout, s
+		RAISE EXCEPTION 'vmm_upgrade is at layout %, but schema "%" holds the vmm 0.5.2 layout', layout, mail_schema
 		USING ERRCODE = 'object_not_in_prerequisite_state',
 		      DETAIL = 'This is what restoring a dump taken before the update gives: pg_dump does not record the version of an extension, so the restore installed the default. Nothing was changed.',
 		      HINT = 'Install the version the database has, then update (vmm_upgrade.history is kept): DROP EXTENSION vmm_upgrade; CREATE EXTENSION vmm_upgrade VERSION ''0.5.2''; ALTER EXTENSION vmm_upgrade UPDATE;';
 	END IF;
 	IF detected.version = '0.6' AND layout = '0.6'
 	   AND EXISTS (SELECT FROM vmm_upgrade.check_0_6_0_defects(mail_schema) AS d WHERE d.present) THEN
-		RAISE EXCEPTION 'vmm_upgrade is at layout 0.6, but schema "%" still has the defects of vmm 0.6.0', s
+		RAISE EXCEPTION 'vmm_upgrade is at layout 0.6, but schema "%" still has the defects of vmm 0.6.0', mail_schema
 		USING ERRCODE = 'object_not_in_prerequisite_state',
 		      DETAIL = 'This is what restoring a dump taken before the 0.6.0 fix gives: pg_dump does not record the version of an extension, so the restore installed the default. Nothing was changed.',
 		      HINT = 'Install the version the database has, then update (vmm_upgrade.history is kept): DROP EXTENSION vmm_upgrade; CREATE EXTENSION vmm_upgrade VERSION ''0.6.0''; ALTER EXTENSION vmm_upgrade UPDATE;';
@@ -453,7 +453,7 @@ BEGIN
 	SELECT * INTO before FROM vmm_upgrade.detect_layout(mail_schema);
 	SELECT * INTO after FROM vmm_upgrade.detect_layout(mail_schema);
 	IF (before.version, before.dovecot) IS DISTINCT FROM (after.version, after.dovecot) THEN
-		RAISE EXCEPTION 'the layout of schema "%" changed during a refresh', s
+		RAISE EXCEPTION 'the layout of schema "%" changed during a refresh', mail_schema
 		USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = 'Nothing was changed.';
 	END IF;
 	IF before.version = 'none' THEN
