@@ -96,6 +96,24 @@ SELECT count(*) = :rows_before AS no_row,
                                              AND attname = 'planted') AS unchanged,
        (SELECT version FROM vmm_upgrade.detect_layout()) AS layout
   FROM vmm_upgrade.history;
+-- The other refusal of a postflight: a lookup function whose body is not
+-- the one just created (tampered with during the step) is refused too.
+CREATE FUNCTION public.t_tamper() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_event_trigger_ddl_commands() AS c
+                WHERE c.object_identity LIKE 'public.postfix_virtual_uid_map(%') THEN
+        UPDATE pg_proc SET prosrc = prosrc || '-- tampered'
+         WHERE oid = 'public.dovecotuser(varchar, varchar)'::regprocedure;
+    END IF;
+END $$;
+CREATE EVENT TRIGGER t_tamper ON ddl_command_end WHEN TAG IN ('CREATE FUNCTION')
+    EXECUTE FUNCTION public.t_tamper();
+SELECT vmm_upgrade.replace_lookup_functions();
+DROP EVENT TRIGGER t_tamper;
+SELECT count(*) = :rows_before AS no_row,
+       (SELECT prosrc NOT LIKE '%tampered' FROM pg_proc
+         WHERE oid = 'public.dovecotuser(varchar, varchar)'::regprocedure) AS unchanged
+  FROM vmm_upgrade.history;
 -- 7. The update scripts are one call of the runner each, after pinning
 --    search_path (src/scripts/update-*.sql); the step functions call it too.
 SELECT p.proname, pg_get_functiondef(p.oid) ~ '_run_step\(''' AS calls_runner
