@@ -125,49 +125,52 @@ $fn$;
 -- a view of the DBA's built on them stops it.  The result names the views
 -- dropped and the sessions of the roles that could read them (Postfix's and
 -- Dovecot's) connected since before the update: they may still have run the
--- 0.5.2 queries, and will fail on their next lookup through a view.
+-- 0.5.2 queries, and will fail on their next lookup through a view.  One
+-- step of the runner (src/library/runner.sql).
 --   SELECT vmm_upgrade.drop_compatibility_views();
 CREATE FUNCTION vmm_upgrade.drop_compatibility_views()
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+BEGIN
+    RETURN vmm_upgrade._run_step('drop_compatibility_views');
+END
+$fn$;
+
+-- The work of drop_compatibility_views() on <mail_schema> (layout 0.6+compat
+-- of Dovecot variant dovecot, checked and locked by the runner): who may
+-- read the views, before they go; the views go; which sessions of those
+-- roles were connected before the 0.5.2 -> 0.6 update (the latest recorded
+-- in the history).  Returns mail_schema, dropped, update_started_at and
+-- sessions_from_before_the_update.
+CREATE FUNCTION vmm_upgrade._drop_compatibility_views(mail_schema name, dovecot text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
 DECLARE
-    ms          name := vmm_upgrade.mail_schema();
-    started     timestamptz := clock_timestamp();
-    layout      record;
     updated_at  timestamptz;
     readers     oid[];
     sessions    jsonb;
     dropped     text[] := '{}';
     d           record;
 BEGIN
-    PERFORM vmm_upgrade.require_layout('0.6+compat', NULL, ms,
-                                       'vmm_upgrade.drop_compatibility_views()');
-    SELECT * INTO layout FROM vmm_upgrade.detect_layout(ms);
-    -- Who may read the views, before they go.
     readers := ARRAY(SELECT DISTINCT e.grantee
-                       FROM vmm_upgrade._compatibility_view_definitions(ms, layout.dovecot) AS c
+                       FROM vmm_upgrade._compatibility_view_definitions(mail_schema, dovecot) AS c
                        JOIN pg_class r ON r.relname = c.view
-                                      AND r.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = ms)
+                                      AND r.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = mail_schema)
                       CROSS JOIN LATERAL aclexplode(r.relacl) AS e
                       WHERE e.grantee <> r.relowner);
-    -- The views' locks as the update takes them: in short attempts, within
-    -- vmm_upgrade.lock_wait_total, or an ERROR naming who is in the way.
-    PERFORM vmm_upgrade._lock_for_update(ms,
-                ARRAY(SELECT c.view::text FROM vmm_upgrade._compatibility_view_definitions(ms, layout.dovecot) AS c),
-                'vmm_upgrade.drop_compatibility_views()');
     PERFORM vmm_upgrade._history_table();
     SELECT max(h.started_at) INTO updated_at
       FROM vmm_upgrade.history h
-     WHERE h.mail_schema = ms
+     WHERE h.mail_schema = _drop_compatibility_views.mail_schema
        AND h.from_version = '0.5.2' AND h.to_version = '0.6';
-    FOR d IN SELECT * FROM vmm_upgrade._compatibility_view_definitions(ms, layout.dovecot) LOOP
-        EXECUTE format('DROP VIEW %I.%I', ms, d.view);
+    FOR d IN SELECT * FROM vmm_upgrade._compatibility_view_definitions(mail_schema, dovecot) LOOP
+        EXECUTE format('DROP VIEW %I.%I', mail_schema, d.view);
         dropped := dropped || d.view::text;
     END LOOP;
-    PERFORM vmm_upgrade.require_layout('0.6', layout.dovecot, ms,
-                                       'vmm_upgrade.drop_compatibility_views() (postflight)');
     SELECT coalesce(jsonb_agg(jsonb_build_object('pid', a.pid, 'role', a.usename,
                                                  'application_name', a.application_name,
                                                  'client_addr', a.client_addr,
@@ -178,24 +181,34 @@ BEGIN
      WHERE a.usesysid = ANY (readers)
        AND a.pid <> pg_backend_pid()
        AND (updated_at IS NULL OR a.backend_start < updated_at);
-    IF jsonb_array_length(sessions) > 0 THEN
-        RAISE WARNING 'vmm_upgrade: % session% of Postfix or Dovecot connected before the update still run%',
-            jsonb_array_length(sessions), CASE WHEN jsonb_array_length(sessions) = 1 THEN '' ELSE 's' END,
-            CASE WHEN jsonb_array_length(sessions) = 1 THEN 's' ELSE '' END
-            USING DETAIL = 'They may still query the 0.5.2 views, which are gone now: their next such lookup fails.',
-                  HINT = 'Reload the service they belong to ("postfix reload", "doveadm reload").';
-    END IF;
-    PERFORM vmm_upgrade._record(ms, '0.6+compat', '0.6', layout.dovecot, layout.dovecot,
-                                started, NULL, NULL,
-                                jsonb_build_object('step', 'drop_compatibility_views',
-                                                   'dropped', to_jsonb(dropped),
-                                                   'update_started_at', updated_at,
-                                                   'sessions_from_before_the_update', sessions));
-    RETURN jsonb_build_object('mail_schema', ms,
+    RETURN jsonb_build_object('mail_schema', mail_schema,
                               'dropped', to_jsonb(dropped),
                               'update_started_at', updated_at,
                               'sessions_from_before_the_update', sessions);
 END
 $fn$;
 
-REVOKE EXECUTE ON FUNCTION vmm_upgrade.drop_compatibility_views() FROM PUBLIC;
+-- The WARNING that ends drop_compatibility_views(): the sessions of Postfix
+-- or Dovecot connected before the update, which may still query the views.
+CREATE FUNCTION vmm_upgrade._warn_compatibility_sessions(result jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n integer := jsonb_array_length(result->'sessions_from_before_the_update');
+BEGIN
+    IF n > 0 THEN
+        RAISE WARNING 'vmm_upgrade: % session% of Postfix or Dovecot connected before the update still run%',
+            n, CASE WHEN n = 1 THEN '' ELSE 's' END, CASE WHEN n = 1 THEN 's' ELSE '' END
+            USING DETAIL = 'They may still query the 0.5.2 views, which are gone now: their next such lookup fails.',
+                  HINT = 'Reload the service they belong to ("postfix reload", "doveadm reload").';
+    END IF;
+END
+$fn$;
+
+REVOKE EXECUTE ON FUNCTION
+    vmm_upgrade.drop_compatibility_views(),
+    vmm_upgrade._drop_compatibility_views(name, text),
+    vmm_upgrade._warn_compatibility_sessions(jsonb)
+FROM PUBLIC;

@@ -460,7 +460,8 @@ $fn$;
 -- (every name qualified, plans cached per session).  Atomic; the layout must
 -- be exactly 0.6 before and after, and the new dovecotpassword() must give an
 -- account with a NULL ssid its domain's services.  Privileges on the old
--- functions are kept.  Recorded in vmm_upgrade.history.
+-- functions are kept.  Recorded in vmm_upgrade.history: one step of the
+-- runner (src/library/runner.sql).
 --   SELECT vmm_upgrade.replace_lookup_functions();
 CREATE FUNCTION vmm_upgrade.replace_lookup_functions()
 RETURNS text
@@ -468,23 +469,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    s       name := vmm_upgrade.mail_schema();
-    started timestamptz := clock_timestamp();
-    variant text;
-    before  text;
-    n       integer;
-    version text := vmm_upgrade._installed_version();
+    r jsonb := vmm_upgrade._run_step('replace_lookup_functions');
 BEGIN
-    PERFORM vmm_upgrade.require_layout('0.6', NULL, s, 'vmm_upgrade.replace_lookup_functions() (preflight)');
-    variant := (SELECT d.dovecot FROM vmm_upgrade.detect_layout(s) AS d);
-    before := vmm_upgrade._dovecotpassword_defect(s);
-    n := vmm_upgrade._replace_lookups(s, variant);
-    PERFORM vmm_upgrade._require_lookups_ok(s, variant, 'vmm_upgrade.replace_lookup_functions() (postflight)');
-    PERFORM vmm_upgrade._record(s, version, version, variant, variant, started, 0, 0,
-        jsonb_build_object('step', 'replace_lookup_functions', 'objects_replaced', n,
-                           'dovecotpassword_before', before));
     RETURN format('replaced the %s lookup functions and types of schema "%s" (Dovecot %s variant) with vmm_upgrade''s',
-                  n, s, variant);
+                  r->>'objects_replaced', r->>'mail_schema', r->>'dovecot');
 END
 $fn$;
 

@@ -99,19 +99,9 @@ DECLARE
     old_keys  CONSTANT text[] := ARRAY['users.fkey_users_gid_domains', 'alias.fkey_alias_gid_domains',
         'relocated.fkey_relocated_gid_domains'];
 BEGIN
-    IF owner IS NULL THEN
-        RAISE EXCEPTION 'there is no table "users" in schema "%"', mail_schema
-            USING ERRCODE = 'undefined_table';
-    END IF;
-    IF form IS NULL THEN
-        RAISE EXCEPTION 'schema "%" holds neither form of the vmm 0.4 layout', mail_schema
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = format('Run SELECT * FROM vmm_upgrade.check_layout(''0.4'', NULL, %L) to list the deviations.', mail_schema);
-    END IF;
-    IF target_dovecot IS NULL OR target_dovecot NOT IN ('1.1', '1.2') THEN
-        RAISE EXCEPTION 'unknown Dovecot variant "%"', target_dovecot
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known variants: 1.1, 1.2.';
-    END IF;
+    -- The runner's preflight (src/library/runner.sql) has made sure of the
+    -- exact 0.4 layout (so form is 'release' or 'r41') and of the target
+    -- variant (1.1 or 1.2).
 
     -- 1. Nothing of the DBA's may depend on what goes: the 0.4 views, the
     --    table domains and the foreign keys to it, or on the column whose

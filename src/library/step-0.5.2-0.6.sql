@@ -116,32 +116,9 @@ DECLARE
     old_types CONSTANT text[] := ARRAY['address_maildir', 'dovecotpassword', 'dovecotuser',
         'recipient_destination', 'recipient_transport', 'recipient_uid', 'sender_login'];
 BEGIN
-    IF owner IS NULL THEN
-        RAISE EXCEPTION 'there is no table "users" in schema "%"', mail_schema
-            USING ERRCODE = 'undefined_table';
-    END IF;
-    IF source IS NULL THEN
-        RAISE EXCEPTION 'table %.users has neither a sieve nor a managesieve column', s
-            USING ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
-    IF target_dovecot IS NULL OR target_dovecot NOT IN ('1.1', '1.2') THEN
-        RAISE EXCEPTION 'unknown Dovecot variant "%"', target_dovecot
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known variants: 1.1, 1.2.';
-    END IF;
-    IF source = '1.2' AND target_dovecot = '1.1' THEN
-        RAISE EXCEPTION 'cannot turn the Dovecot >= 1.2 variant into the Dovecot < 1.2 variant'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    -- Dovecot's 0.5.2 password_query names the sieve flag as the source
-    -- variant does; a view with the target's name would not answer it.
-    IF compat AND source <> target_dovecot THEN
-        RAISE EXCEPTION 'cannot keep the 0.5.2 views while switching to the Dovecot % variant', target_dovecot
-            USING ERRCODE = 'feature_not_supported',
-                  DETAIL = format('Dovecot''s 0.5.2 password_query reads column %s of view dovecot_password, which the Dovecot %s variant calls %s. Nothing was changed.',
-                                  CASE source WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END, target_dovecot,
-                                  CASE target_dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END),
-                  HINT = 'Update with vmm_upgrade.dovecot_version unset (the variant stays), then switch the variant after dropping the views: SELECT vmm_upgrade.drop_compatibility_views();';
-    END IF;
+    -- The runner's preflight (src/library/runner.sql) has made sure of the
+    -- exact 0.5.2 layout, of a target variant that is no step back, and that
+    -- the compatibility views do not come with a switch of the variant.
     src_sieve := CASE source WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
     dst_sieve := CASE target_dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
     lookups := EXISTS (SELECT FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace

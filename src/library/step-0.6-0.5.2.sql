@@ -458,10 +458,8 @@ DECLARE
     n_dropped integer := 0;
     n_created integer := 0;
 BEGIN
-    IF owner IS NULL OR variant IS NULL THEN
-        RAISE EXCEPTION 'schema "%" does not hold a vmm 0.6 layout', mail_schema
-            USING ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
+    -- The runner's preflight (src/library/runner.sql) has made sure of the
+    -- exact 0.6 layout.
     sieve := CASE variant WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
 
     -- 1. The 0.6 lookup functions, then their types, and the 0.6
