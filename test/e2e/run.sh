@@ -412,6 +412,21 @@ roles_after() {
 	esac
 }
 
+# update_ext L DB LOG [VERSION]: ALTER EXTENSION vmm_upgrade UPDATE [TO
+# 'VERSION'], timed; its output in LOG
+update_ext() {
+	local L=$1 db=$2 log=$3 cmd t1
+	cmd="ALTER EXTENSION vmm_upgrade UPDATE${4:+ TO '$4'}"
+	t1=$(now_ms)
+	if psql -Xq -d "$db" -v ON_ERROR_STOP=1 -c "$cmd" > "$log" 2>&1; then
+		ok "$L: $cmd ($(( $(now_ms) - t1 )) ms)"
+	else
+		fail "$L: $cmd"
+		cat "$log"
+		return 1
+	fi
+}
+
 # probes_ok L FILE: the probes of FILE hold >= 500 addresses
 probes_ok() {
 	local n
@@ -545,15 +560,7 @@ scenario_052() {
 	if [ "$standby" = yes ]; then
 		upgrade_with_standby "$L" "$S" "$db" "$lookups"
 	else
-		local t1
-		t1=$(now_ms)
-		if psql -Xq -d "$db" -v ON_ERROR_STOP=1 -c 'ALTER EXTENSION vmm_upgrade UPDATE' > "$S/upgrade.log" 2>&1; then
-			ok "$L: ALTER EXTENSION vmm_upgrade UPDATE ($(( $(now_ms) - t1 )) ms)"
-		else
-			fail "$L: ALTER EXTENSION vmm_upgrade UPDATE"
-			cat "$S/upgrade.log"
-			return 1
-		fi
+		update_ext "$L" "$db" "$S/upgrade.log" || return 1
 	fi
 	detect_is "$L" "$db" "0.6/$variant"
 	roles_after "$L" "$db"
@@ -702,7 +709,7 @@ probes_04() {
 # released: users.smpt, no dovecot_password, so Dovecot's password_query
 # fails and only Postfix is asked before the first step)
 scenario_04() {
-	local name=$1 form=$2 S=$E2E_WORK/$1 db=vmm_e2e_$1 L=$1 t0 s t1 smtp=smtp svcs="smtp pop3 imap managesieve" pf=""
+	local name=$1 form=$2 S=$E2E_WORK/$1 db=vmm_e2e_$1 L=$1 t0 s smtp=smtp svcs="smtp pop3 imap managesieve" pf=""
 	t0=$(date +%s)
 	[ "$form" = release ] && smtp=smpt && pf=--postfix-only
 	mkdir -p "$S"
@@ -761,14 +768,7 @@ scenario_04() {
 	compare "$L 0.4" "$S/probes.tsv" "$S/primary.A" --expect-views $pf
 
 	# 0.4 -> 0.5.2
-	t1=$(now_ms)
-	if psql -Xq -d "$db" -v ON_ERROR_STOP=1 -c "ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2'" > "$S/update-052.log" 2>&1; then
-		ok "$L: ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2' ($(( $(now_ms) - t1 )) ms)"
-	else
-		fail "$L: ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2'"
-		cat "$S/update-052.log"
-		return 1
-	fi
+	update_ext "$L" "$db" "$S/update-052.log" 0.5.2 || return 1
 	detect_is "$L" "$db" "0.5.2/1.1/false"
 	roles_before "$L 0.5.2" "$db"
 	psql -qXAt -v ON_ERROR_STOP=1 -d "$db" -v sender_views=true -f test/e2e/probes.sql > "$S/probes-052.tsv" ||
@@ -785,14 +785,7 @@ scenario_04() {
 	grep -q "vmm 0.4's postfix_maildir UNION postfix_alias" "$S/primary/cfg-upgrade.out" &&
 		ok "$L: vmm-cfg-upgrade recognised vmm 0.4's sender login query" ||
 		fail "$L: vmm-cfg-upgrade and vmm 0.4's sender login query"
-	t1=$(now_ms)
-	if psql -Xq -d "$db" -v ON_ERROR_STOP=1 -c 'ALTER EXTENSION vmm_upgrade UPDATE' > "$S/upgrade.log" 2>&1; then
-		ok "$L: ALTER EXTENSION vmm_upgrade UPDATE ($(( $(now_ms) - t1 )) ms)"
-	else
-		fail "$L: ALTER EXTENSION vmm_upgrade UPDATE"
-		cat "$S/upgrade.log"
-		return 1
-	fi
+	update_ext "$L" "$db" "$S/upgrade.log" || return 1
 	detect_is "$L" "$db" "0.6/1.1"
 	roles_after "$L" "$db"
 	answers_all "$L 0.6" "$S" "$S/probes.tsv" B "$svcs" primary "$([ "$form" = r41 ] && echo 8 || echo 0)"
