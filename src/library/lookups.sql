@@ -357,6 +357,31 @@ BEGIN
 END
 $fn$;
 
+-- The alias destinations of <mail_schema> (layout 0.5.2 or 0.6) with a
+-- placeholder %n, %d or %=, which the 0.6 lookups expand
+-- (_interpolate_destination above) and 0.5.2 delivers to literally: one row
+-- each, under the domain's primary name, with the line that names it
+-- ('address@domain -> destination').  The update to 0.6 warns of them, the
+-- way back refuses them, the preview counts them.
+CREATE FUNCTION vmm_upgrade._alias_placeholders(mail_schema name,
+                                                OUT line text, OUT domainname text,
+                                                OUT address text, OUT destination text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RETURN QUERY EXECUTE format($q$
+        SELECT pg_catalog.format('%%s@%%s -> %%s', a.address, n.domainname, a.destination),
+               n.domainname::pg_catalog.text, a.address::pg_catalog.text, a.destination::pg_catalog.text
+          FROM %1$s.alias AS a
+          JOIN %1$s.domain_name AS n ON n.gid OPERATOR(pg_catalog.=) a.gid AND n.is_primary
+         WHERE pg_catalog.strpos(a.destination, '%%n') OPERATOR(pg_catalog.>) 0
+            OR pg_catalog.strpos(a.destination, '%%d') OPERATOR(pg_catalog.>) 0
+            OR pg_catalog.strpos(a.destination, '%%=') OPERATOR(pg_catalog.>) 0$q$, quote_ident(mail_schema));
+END
+$fn$;
+
 -- Creates the lookup objects (_lookup_definitions) in <mail_schema>; none
 -- of them may exist yet.  Everything created is handed over to the owner of
 -- users.
@@ -510,6 +535,7 @@ $fn$;
 -- not for everyone: they run with the caller's rights anyway, but nobody
 -- else has a reason to call them.
 REVOKE EXECUTE ON FUNCTION
+    vmm_upgrade._alias_placeholders(name),
     vmm_upgrade._create_lookups_0_6(name, text),
     vmm_upgrade._lookup_definitions(name, text),
     vmm_upgrade._lookups_are_ours(name, text),

@@ -87,9 +87,7 @@ BEGIN
             SELECT 'maillocations', count(*), 'mail locations that become maildir directories' FROM %1$s.maillocation
             UNION ALL
             SELECT 'aliases_with_placeholders', count(*), 'alias destinations with %%n, %%d or %%= that vmm 0.6 expands'
-              FROM %1$s.alias AS a JOIN %1$s.domain_name AS n ON n.gid = a.gid AND n.is_primary
-             WHERE strpos(a.destination, '%%n') > 0 OR strpos(a.destination, '%%d') > 0
-                OR strpos(a.destination, '%%=') > 0$q$, qs);
+              FROM vmm_upgrade._alias_placeholders(%2$L) AS p$q$, qs, s);
         item := 'lookups_replaced';
         n := found.lookups::integer;
         detail := CASE WHEN found.lookups THEN 'the optional 0.5.2 lookup functions are replaced'
@@ -132,7 +130,7 @@ BEGIN
     detail := 'the 0.6 lookup functions and types, vmm_domain_info, the quota and catch-all tables, service_set, mailboxformat, quotalimit and their sequences';
     RETURN NEXT;
     item := 'objects_created';
-    n := (SELECT count(*) FROM vmm_upgrade._definitions_0_5_2(s, found.dovecot, lookups));
+    n := (SELECT count(*) FROM vmm_upgrade._definitions_0_5_2(s, found.dovecot, lookups) AS d WHERE NOT d.kept);
     detail := CASE WHEN lookups THEN 'the 0.5.2 views and the optional 0.5.2 lookup types and functions'
                    ELSE 'the 0.5.2 views' END;
     RETURN NEXT;
@@ -148,7 +146,8 @@ BEGIN
         RETURN NEXT;
     END LOOP;
     item := 'granted';
-    n := 2 * roles;
+    n := 2 * roles + (SELECT count(*) FROM pg_roles r
+                       WHERE r.rolname IN (dovecot, postfix) AND NOT has_schema_privilege(r.oid, s, 'USAGE'));
     detail := 'statements: the 0.6 privileges revoked and SELECT on the 0.5.2 views granted, per existing role';
     RETURN NEXT;
 END
