@@ -31,7 +31,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT v.name::pg_catalog.name, c.service,
            pg_catalog.replace(pg_catalog.replace(v.statement, '@s@', pg_catalog.quote_ident(mail_schema)),
-                              '@sieve@', CASE dovecot WHEN '1.1' THEN 'managesieve' ELSE 'sieve' END)
+                              '@sieve@', vmm_upgrade._sieve_flag(dovecot))
       FROM (VALUES
         (1, 'dovecot_password', $q$
             CREATE VIEW @s@.dovecot_password AS

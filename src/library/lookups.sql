@@ -343,11 +343,7 @@ DECLARE
         $body$$q$]
     ];
 BEGIN
-    IF dovecot IS NULL OR dovecot NOT IN ('1.1', '1.2') THEN
-        RAISE EXCEPTION 'unknown Dovecot variant "%"', dovecot
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known variants: 1.1, 1.2.';
-    END IF;
-    sieve := CASE dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+    sieve := vmm_upgrade._sieve_flag(dovecot);
     FOREACH obj SLICE 1 IN ARRAY objects LOOP
         kind := obj[1];
         object := obj[2];

@@ -124,7 +124,7 @@ BEGIN
                'domains whose service set other than 1 is made explicit in their accounts' FROM %1$s.domain_data
         UNION ALL
         SELECT 'maillocations', count(*), 'mail locations' FROM %1$s.maillocation$q$,
-        qs, CASE found.dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END);
+        qs, vmm_upgrade._sieve_flag(found.dovecot));
     item := 'objects_dropped';
     n := (SELECT count(*) FROM vmm_upgrade._lookup_definitions(s, found.dovecot)) + 1 + 5 + 7;
     detail := 'the 0.6 lookup functions and types, vmm_domain_info, the quota and catch-all tables, service_set, mailboxformat, quotalimit and their sequences';

@@ -82,7 +82,7 @@ DECLARE
     s         text := quote_ident(mail_schema);
     owner     name := vmm_upgrade._users_owner(mail_schema);
     form      text := vmm_upgrade._form_0_4(mail_schema);
-    sieve     text := CASE target_dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+    sieve     text;
     dovecot   name := vmm_upgrade._configured_role('dovecot');
     postfix   name := vmm_upgrade._configured_role('postfix');
     n_domains bigint;
@@ -106,10 +106,7 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = format('Run SELECT * FROM vmm_upgrade.check_layout(''0.4'', NULL, %L) to list the deviations.', mail_schema);
     END IF;
-    IF target_dovecot IS NULL OR target_dovecot NOT IN ('1.1', '1.2') THEN
-        RAISE EXCEPTION 'unknown Dovecot variant "%"', target_dovecot
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known variants: 1.1, 1.2.';
-    END IF;
+    sieve := vmm_upgrade._sieve_flag(target_dovecot);
 
     -- 1. Nothing of the DBA's may depend on what goes: the 0.4 views, the
     --    table domains and the foreign keys to it, or on the column whose
@@ -337,7 +334,7 @@ LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    sieve name := CASE dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+    sieve name := vmm_upgrade._sieve_flag(dovecot);
     obj   text[];
     views CONSTANT text[] := ARRAY[
     ['VIEW', 'dovecot_password', $q$

@@ -237,7 +237,7 @@ BEGIN
         RAISE EXCEPTION 'schema "%" does not hold a vmm 0.6 layout', mail_schema
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    sieve := CASE variant WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+    sieve := vmm_upgrade._sieve_flag(variant);
 
     -- 1. The 0.6 lookup functions, then their types, and the 0.6
     --    vmm_domain_info go (no CASCADE: an object of the DBA's built on
