@@ -57,7 +57,12 @@ DECLARE
     sieve name;
     obj   text[];
     -- (kind, name, definition); @s@ is the quoted mail schema, @sieve@ the
-    -- name of the sieve service flag.
+    -- name of the sieve service flag, @recipient@ the address asked for
+    -- (localpart@the_domain) and @domain_gid@ the sub-select of its
+    -- domain's gid.
+    recipient  CONSTANT text := $q$(localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320)$q$;
+    domain_gid CONSTANT text := $q$(SELECT n.gid FROM @s@.domain_name n
+                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)$q$;
     objects CONSTANT text[] := ARRAY[
     -- Types ------------------------------------------------------------------
     ['TYPE', 'address_maildir', $q$
@@ -127,13 +132,12 @@ DECLARE
         AS $body$
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    u.passwd, ss.smtp, ss.pop3, ss.imap, ss.@sieve@
               FROM @s@.users u
               JOIN @s@.domain_data d ON d.gid OPERATOR(pg_catalog.=) u.gid
               JOIN @s@.service_set ss ON ss.ssid OPERATOR(pg_catalog.=) COALESCE(u.ssid, d.ssid)
-             WHERE u.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)
+             WHERE u.gid OPERATOR(pg_catalog.=) @domain_gid@
                AND u.local_part OPERATOR(pg_catalog.=) localpart;
         END
         $body$$q$],
@@ -147,7 +151,7 @@ DECLARE
         AS $body$
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    u.uid, u.gid,
                    d.domaindir OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) u.uid::pg_catalog.text,
                    f.format OPERATOR(pg_catalog.||) ':~/' OPERATOR(pg_catalog.||) l.directory
@@ -155,8 +159,7 @@ DECLARE
               JOIN @s@.domain_data d ON d.gid OPERATOR(pg_catalog.=) u.gid
               JOIN @s@.maillocation l ON l.mid OPERATOR(pg_catalog.=) u.mid
               JOIN @s@.mailboxformat f ON f.fid OPERATOR(pg_catalog.=) l.fid
-             WHERE u.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)
+             WHERE u.gid OPERATOR(pg_catalog.=) @domain_gid@
                AND u.local_part OPERATOR(pg_catalog.=) localpart;
         END
         $body$$q$],
@@ -170,7 +173,7 @@ DECLARE
         AS $body$
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    u.uid, u.gid,
                    d.domaindir OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) u.uid::pg_catalog.text,
                    f.format OPERATOR(pg_catalog.||) ':~/' OPERATOR(pg_catalog.||) l.directory,
@@ -181,8 +184,7 @@ DECLARE
               JOIN @s@.maillocation l ON l.mid OPERATOR(pg_catalog.=) u.mid
               JOIN @s@.mailboxformat f ON f.fid OPERATOR(pg_catalog.=) l.fid
               JOIN @s@.quotalimit q ON q.qid OPERATOR(pg_catalog.=) COALESCE(u.qid, d.qid)
-             WHERE u.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)
+             WHERE u.gid OPERATOR(pg_catalog.=) @domain_gid@
                AND u.local_part OPERATOR(pg_catalog.=) localpart;
         END
         $body$$q$],
@@ -195,11 +197,10 @@ DECLARE
         AS $body$
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    r.destination::pg_catalog.text
               FROM @s@.relocated r
-             WHERE r.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)
+             WHERE r.gid OPERATOR(pg_catalog.=) @domain_gid@
                AND r.address OPERATOR(pg_catalog.=) localpart;
         END
         $body$$q$],
@@ -213,7 +214,7 @@ DECLARE
         AS $body$
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    u.local_part OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) o.domainname
               FROM @s@.domain_name n
               JOIN @s@.users u ON u.gid OPERATOR(pg_catalog.=) n.gid
@@ -225,7 +226,7 @@ DECLARE
             END IF;
             RETURN QUERY
             SELECT DISTINCT
-                   (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+                   @recipient@,
                    a.destination::pg_catalog.text
               FROM @s@.domain_name n
               JOIN @s@.alias a ON a.gid OPERATOR(pg_catalog.=) n.gid
@@ -243,14 +244,13 @@ DECLARE
         AS $body$
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    t.transport::pg_catalog.text
               FROM @s@.domain_data d
               LEFT JOIN @s@.users u ON u.gid OPERATOR(pg_catalog.=) d.gid
                                    AND u.local_part OPERATOR(pg_catalog.=) localpart
               JOIN @s@.transport t ON t.tid OPERATOR(pg_catalog.=) COALESCE(u.tid, d.tid)
-             WHERE d.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain);
+             WHERE d.gid OPERATOR(pg_catalog.=) @domain_gid@;
         END
         $body$$q$],
 
@@ -312,15 +312,14 @@ DECLARE
         AS $body$
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    d.domaindir OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) u.uid::pg_catalog.text
                        OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) l.directory
                        OPERATOR(pg_catalog.||) '/'
               FROM @s@.users u
               JOIN @s@.domain_data d ON d.gid OPERATOR(pg_catalog.=) u.gid
               JOIN @s@.maillocation l ON l.mid OPERATOR(pg_catalog.=) u.mid
-             WHERE u.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)
+             WHERE u.gid OPERATOR(pg_catalog.=) @domain_gid@
                AND u.local_part OPERATOR(pg_catalog.=) localpart;
         END
         $body$$q$],
@@ -333,11 +332,10 @@ DECLARE
         AS $body$
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    u.uid
               FROM @s@.users u
-             WHERE u.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)
+             WHERE u.gid OPERATOR(pg_catalog.=) @domain_gid@
                AND u.local_part OPERATOR(pg_catalog.=) localpart;
         END
         $body$$q$]
@@ -347,7 +345,8 @@ BEGIN
     FOREACH obj SLICE 1 IN ARRAY objects LOOP
         kind := obj[1];
         object := obj[2];
-        statement := replace(replace(obj[3], '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
+        statement := replace(replace(replace(replace(obj[3], '@recipient@', recipient), '@domain_gid@', domain_gid),
+                                     '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
         RETURN NEXT;
     END LOOP;
 END
