@@ -60,6 +60,12 @@ DECLARE
     -- name of the sieve service flag, @recipient@ the address asked for
     -- (localpart@the_domain) and @domain_gid@ the sub-select of its
     -- domain's gid.
+    -- @lookup name RETURNS type@: the head of a lookup function, named
+    -- name(localpart, the_domain), with the result type @s@.type.
+    head       CONSTANT text := $q$CREATE FUNCTION @s@.\1(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
+        RETURNS SETOF @s@.\2
+        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
+        AS $body$$q$;
     recipient  CONSTANT text := $q$(localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320)$q$;
     domain_gid CONSTANT text := $q$(SELECT n.gid FROM @s@.domain_name n
                                                   WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)$q$;
@@ -126,10 +132,7 @@ DECLARE
     -- Dovecot passdb: the password and the services of the user's service
     -- set, or of the domain's when the user inherits (ssid NULL).
     ['FUNCTION', 'dovecotpassword(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.dovecotpassword(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.dovecotpassword
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup dovecotpassword RETURNS dovecotpassword@
         BEGIN
             RETURN QUERY
             SELECT @recipient@,
@@ -145,10 +148,7 @@ DECLARE
     -- Dovecot userdb: uid, the domain's gid, home domaindir/uid and mail
     -- format:~/directory.
     ['FUNCTION', 'dovecotuser(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.dovecotuser(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.dovecotuser
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup dovecotuser RETURNS dovecotuser@
         BEGIN
             RETURN QUERY
             SELECT @recipient@,
@@ -167,10 +167,7 @@ DECLARE
     -- The same plus the quota rule of the user's quota limit, or the
     -- domain's when the user inherits (qid NULL).
     ['FUNCTION', 'dovecotquotauser(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.dovecotquotauser(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.dovecotquotauser
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup dovecotquotauser RETURNS dovecotquotauser@
         BEGIN
             RETURN QUERY
             SELECT @recipient@,
@@ -191,10 +188,7 @@ DECLARE
 
     -- Postfix relocated_maps.
     ['FUNCTION', 'postfix_relocated_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.postfix_relocated_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.recipient_destination
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup postfix_relocated_map RETURNS recipient_destination@
         BEGIN
             RETURN QUERY
             SELECT @recipient@,
@@ -208,10 +202,7 @@ DECLARE
     -- Postfix smtpd_sender_login_maps: an account may send as itself under
     -- every name of its domain; an alias address by its destinations.
     ['FUNCTION', 'postfix_smtpd_sender_login_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.postfix_smtpd_sender_login_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.sender_login
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup postfix_smtpd_sender_login_map RETURNS sender_login@
         BEGIN
             RETURN QUERY
             SELECT @recipient@,
@@ -238,10 +229,7 @@ DECLARE
     -- Postfix transport_maps: the user's transport, else the domain's (also
     -- for an address of the domain that has no account).
     ['FUNCTION', 'postfix_transport_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.postfix_transport_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.recipient_transport
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup postfix_transport_map RETURNS recipient_transport@
         BEGIN
             RETURN QUERY
             SELECT @recipient@,
@@ -259,10 +247,7 @@ DECLARE
     -- account or relocated (they keep precedence), else the catch-all
     -- destinations.  %n, %d and %= are substituted in both.
     ['FUNCTION', 'postfix_virtual_alias_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.postfix_virtual_alias_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.recipient_destination
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup postfix_virtual_alias_map RETURNS recipient_destination@
         DECLARE
             did       pg_catalog.int8;
             recipient pg_catalog.varchar(320);
@@ -306,10 +291,7 @@ DECLARE
 
     -- Postfix virtual_mailbox_maps: domaindir/uid/directory/.
     ['FUNCTION', 'postfix_virtual_mailbox_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.postfix_virtual_mailbox_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.address_maildir
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup postfix_virtual_mailbox_map RETURNS address_maildir@
         BEGIN
             RETURN QUERY
             SELECT @recipient@,
@@ -326,10 +308,7 @@ DECLARE
 
     -- Postfix virtual_uid_maps.
     ['FUNCTION', 'postfix_virtual_uid_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.postfix_virtual_uid_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.recipient_uid
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup postfix_virtual_uid_map RETURNS recipient_uid@
         BEGIN
             RETURN QUERY
             SELECT @recipient@,
@@ -345,8 +324,10 @@ BEGIN
     FOREACH obj SLICE 1 IN ARRAY objects LOOP
         kind := obj[1];
         object := obj[2];
-        statement := replace(replace(replace(replace(obj[3], '@recipient@', recipient), '@domain_gid@', domain_gid),
-                                     '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
+        statement := replace(replace(replace(replace(
+                         regexp_replace(obj[3], '@lookup ([a-z_]+) RETURNS ([a-z_]+)@', head),
+                         '@recipient@', recipient), '@domain_gid@', domain_gid),
+                         '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
         RETURN NEXT;
     END LOOP;
 END
