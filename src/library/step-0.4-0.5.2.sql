@@ -477,30 +477,21 @@ BEGIN
 END
 $body$$q$;
     f     text[];
+    all_objects text[] := views;
 BEGIN
-    FOREACH obj SLICE 1 IN ARRAY views LOOP
+    IF lookups THEN
+        all_objects := all_objects || types;
+        FOREACH f SLICE 1 IN ARRAY lookup_functions LOOP
+            all_objects := all_objects || ARRAY['FUNCTION', f[1] || '(pg_catalog.varchar, pg_catalog.varchar)',
+                CASE WHEN f[3] IS NULL THEN sender_login
+                     ELSE format(lookup_template, f[1], f[2], f[3], f[4], f[5]) END];
+        END LOOP;
+    END IF;
+    FOREACH obj SLICE 1 IN ARRAY all_objects LOOP
         kind := obj[1];
         object := obj[2];
         statement := replace(replace(obj[3], '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
         kept := object = 'postfix_gid';
-        RETURN NEXT;
-    END LOOP;
-    kept := false;
-    IF NOT lookups THEN
-        RETURN;
-    END IF;
-    FOREACH obj SLICE 1 IN ARRAY types LOOP
-        kind := obj[1];
-        object := obj[2];
-        statement := replace(replace(obj[3], '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
-        RETURN NEXT;
-    END LOOP;
-    FOREACH f SLICE 1 IN ARRAY lookup_functions LOOP
-        kind := 'FUNCTION';
-        object := f[1] || '(pg_catalog.varchar, pg_catalog.varchar)';
-        statement := replace(replace(CASE WHEN f[3] IS NULL THEN sender_login
-                                          ELSE format(lookup_template, f[1], f[2], f[3], f[4], f[5]) END,
-                                     '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
         RETURN NEXT;
     END LOOP;
 END
