@@ -12,8 +12,8 @@
 -- ---------------------------------------------------------------------------
 
 -- The views Postfix and Dovecot query in 0.5.2, by name and column, written
--- over the 0.6 tables, as (view, role, definition): role is the service
--- granted SELECT on it.  Every address of the 0.5.2 database answers what
+-- over the 0.6 tables, as (view, service, definition): service is the one
+-- granted SELECT on it, as in 0.5.2 (_client_views_0_5_2).  Every address of the 0.5.2 database answers what
 -- it answered before the update: the same maildir, uid, alias destinations
 -- (literally, %n/%d/%= unexpanded, as 0.5.2 delivered them), relocated
 -- destination, transport (a NULL tid of 0.6 is the domain's, as the 0.6
@@ -29,11 +29,11 @@ RETURNS TABLE (view name, service text, statement text)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-    SELECT v.name::pg_catalog.name, v.service,
+    SELECT v.name::pg_catalog.name, c.service,
            pg_catalog.replace(pg_catalog.replace(v.statement, '@s@', pg_catalog.quote_ident(mail_schema)),
-                              '@sieve@', CASE dovecot WHEN '1.1' THEN 'managesieve' ELSE 'sieve' END)
+                              '@sieve@', vmm_upgrade._sieve_flag(dovecot))
       FROM (VALUES
-        (1, 'dovecot_password', 'dovecot', $q$
+        (1, 'dovecot_password', $q$
             CREATE VIEW @s@.dovecot_password AS
             SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS "user",
                    users.passwd AS password, service_set.smtp, service_set.pop3,
@@ -42,7 +42,7 @@ AS $fn$
               LEFT JOIN @s@.domain_data USING (gid)
               LEFT JOIN @s@.service_set ON service_set.ssid = COALESCE(users.ssid, domain_data.ssid)
               LEFT JOIN @s@.domain_name USING (gid)$q$),
-        (2, 'dovecot_user', 'dovecot', $q$
+        (2, 'dovecot_user', $q$
             CREATE VIEW @s@.dovecot_user AS
             SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS userid,
                    users.uid, users.gid,
@@ -52,13 +52,13 @@ AS $fn$
               LEFT JOIN @s@.domain_data USING (gid)
               LEFT JOIN @s@.domain_name USING (gid)
               LEFT JOIN @s@.maillocation USING (mid)$q$),
-        (3, 'postfix_alias', 'postfix', $q$
+        (3, 'postfix_alias', $q$
             CREATE VIEW @s@.postfix_alias AS
             SELECT (alias.address::text || '@'::text) || domain_name.domainname::text AS address,
                    alias.destination, alias.gid
               FROM @s@.alias
               LEFT JOIN @s@.domain_name USING (gid)$q$),
-        (4, 'postfix_maildir', 'postfix', $q$
+        (4, 'postfix_maildir', $q$
             CREATE VIEW @s@.postfix_maildir AS
             SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS address,
                    ((((domain_data.domaindir::text || '/'::text) || users.uid) || '/'::text)
@@ -67,13 +67,13 @@ AS $fn$
               LEFT JOIN @s@.domain_data USING (gid)
               LEFT JOIN @s@.domain_name USING (gid)
               LEFT JOIN @s@.maillocation USING (mid)$q$),
-        (5, 'postfix_relocated', 'postfix', $q$
+        (5, 'postfix_relocated', $q$
             CREATE VIEW @s@.postfix_relocated AS
             SELECT (relocated.address::text || '@'::text) || domain_name.domainname::text AS address,
                    relocated.destination
               FROM @s@.relocated
               LEFT JOIN @s@.domain_name USING (gid)$q$),
-        (6, 'postfix_transport', 'postfix', $q$
+        (6, 'postfix_transport', $q$
             CREATE VIEW @s@.postfix_transport AS
             SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS address,
                    transport.transport
@@ -81,12 +81,13 @@ AS $fn$
               LEFT JOIN @s@.domain_data USING (gid)
               LEFT JOIN @s@.transport ON transport.tid = COALESCE(users.tid, domain_data.tid)
               LEFT JOIN @s@.domain_name USING (gid)$q$),
-        (7, 'postfix_uid', 'postfix', $q$
+        (7, 'postfix_uid', $q$
             CREATE VIEW @s@.postfix_uid AS
             SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS address,
                    users.uid
               FROM @s@.users
-              LEFT JOIN @s@.domain_name USING (gid)$q$)) AS v(ord, name, service, statement)
+              LEFT JOIN @s@.domain_name USING (gid)$q$)) AS v(ord, name, statement)
+      JOIN vmm_upgrade._client_views_0_5_2() AS c ON c.view OPERATOR(pg_catalog.=) v.name
      ORDER BY v.ord
 $fn$;
 

@@ -55,6 +55,24 @@ BEGIN ATOMIC
        AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
 END;
 
+-- The name of the sieve service flag in a Dovecot variant: managesieve in
+-- '1.1' (Dovecot < 1.2), sieve in '1.2'; any other variant is an ERROR.
+-- Not revoked from PUBLIC: set_permissions() reads it through
+-- _compatibility_view_definitions.
+CREATE FUNCTION vmm_upgrade._sieve_flag(dovecot text)
+RETURNS name
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF dovecot IS NULL OR dovecot NOT IN ('1.1', '1.2') THEN
+        RAISE EXCEPTION 'unknown Dovecot variant "%"', dovecot
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known variants: 1.1, 1.2.';
+    END IF;
+    RETURN CASE dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+END
+$fn$;
+
 -- The Dovecot variant an upgrade produces: the source's, unless the GUC
 -- vmm_upgrade.dovecot_version names the Dovecot that will read the database
 -- (a version >= 1.2 gives the 1.2 variant).  Going back from 1.2 to 1.1 is

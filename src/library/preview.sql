@@ -83,9 +83,7 @@ BEGIN
             SELECT 'maillocations', count(*), 'mail locations that become maildir directories' FROM %1$s.maillocation
             UNION ALL
             SELECT 'aliases_with_placeholders', count(*), 'alias destinations with %%n, %%d or %%= that vmm 0.6 expands'
-              FROM %1$s.alias AS a JOIN %1$s.domain_name AS n ON n.gid = a.gid AND n.is_primary
-             WHERE strpos(a.destination, '%%n') > 0 OR strpos(a.destination, '%%d') > 0
-                OR strpos(a.destination, '%%=') > 0$q$, s);
+              FROM vmm_upgrade._alias_placeholders(%2$L) AS p$q$, s, mail_schema);
         item := 'lookups_replaced';
         n := layout.lookups::integer;
         detail := CASE WHEN layout.lookups THEN 'the optional 0.5.2 lookup functions are replaced'
@@ -122,13 +120,13 @@ BEGIN
                'domains whose service set other than 1 is made explicit in their accounts' FROM %1$s.domain_data
         UNION ALL
         SELECT 'maillocations', count(*), 'mail locations' FROM %1$s.maillocation$q$,
-        s, CASE layout.dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END);
+        s, vmm_upgrade._sieve_flag(layout.dovecot));
     item := 'objects_dropped';
     n := (SELECT count(*) FROM vmm_upgrade._lookup_definitions(mail_schema, layout.dovecot)) + 1 + 5 + 7;
     detail := 'the 0.6 lookup functions and types, vmm_domain_info, the quota and catch-all tables, service_set, mailboxformat, quotalimit and their sequences';
     RETURN NEXT;
     item := 'objects_created';
-    n := (SELECT count(*) FROM vmm_upgrade._definitions_0_5_2(mail_schema, layout.dovecot, lookups));
+    n := (SELECT count(*) FROM vmm_upgrade._definitions_0_5_2(mail_schema, layout.dovecot, lookups) AS d WHERE NOT d.kept);
     detail := CASE WHEN lookups THEN 'the 0.5.2 views and the optional 0.5.2 lookup types and functions'
                    ELSE 'the 0.5.2 views' END;
     RETURN NEXT;
@@ -144,7 +142,8 @@ BEGIN
         RETURN NEXT;
     END LOOP;
     item := 'granted';
-    n := 2 * roles;
+    n := 2 * roles + (SELECT count(*) FROM pg_roles r
+                       WHERE r.rolname IN (dovecot, postfix) AND NOT has_schema_privilege(r.oid, s, 'USAGE'));
     detail := 'statements: the 0.6 privileges revoked and SELECT on the 0.5.2 views granted, per existing role';
     RETURN NEXT;
 END

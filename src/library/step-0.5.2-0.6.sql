@@ -127,17 +127,10 @@ BEGIN
     -- 0. Alias destinations with %n, %d or %=: plain text in 0.5.2, which
     --    vmm 0.6 expands (local part, domain, local=domain).  They are kept
     --    as they are; the DBA is told which (WARNING below, and the history).
-    EXECUTE format($q$
-        SELECT pg_catalog.count(*),
-               pg_catalog.jsonb_agg(x.line ORDER BY x.line) FILTER (WHERE x.k OPERATOR(pg_catalog.<=) 10)
-          FROM (SELECT pg_catalog.format('%%s@%%s -> %%s', a.address, n.domainname, a.destination) AS line,
-                       pg_catalog.row_number() OVER (ORDER BY n.domainname, a.address, a.destination) AS k
-                  FROM %1$s.alias AS a
-                  JOIN %1$s.domain_name AS n ON n.gid OPERATOR(pg_catalog.=) a.gid AND n.is_primary
-                 WHERE pg_catalog.strpos(a.destination, '%%n') OPERATOR(pg_catalog.>) 0
-                    OR pg_catalog.strpos(a.destination, '%%d') OPERATOR(pg_catalog.>) 0
-                    OR pg_catalog.strpos(a.destination, '%%=') OPERATOR(pg_catalog.>) 0) AS x$q$, s)
-       INTO n_placeholders, placeholders;
+    SELECT count(*), jsonb_agg(x.line ORDER BY x.line) FILTER (WHERE x.k <= 10)
+      INTO n_placeholders, placeholders
+      FROM (SELECT p.line, row_number() OVER (ORDER BY p.domainname, p.address, p.destination) AS k
+              FROM vmm_upgrade._alias_placeholders(mail_schema) AS p) AS x;
     IF n_placeholders > 0 THEN
         RAISE WARNING 'vmm_upgrade: % alias destination% in schema "%" contain% %%n, %%d or %%=, which vmm 0.6 replaces by the local part, the domain or local=domain',
             n_placeholders, CASE WHEN n_placeholders = 1 THEN '' ELSE 's' END, mail_schema,
