@@ -314,12 +314,12 @@ DECLARE
     lost jsonb;
     r jsonb;
 BEGIN
-    PERFORM vmm_upgrade.require_layout('0.6', NULL, s, 'test (preflight)');
+    PERFORM vmm_upgrade.require_layout('0.6', NULL, s, 'the preflight of the test');
     PERFORM vmm_upgrade._require_safe_tables(s, 'test');
     lost := vmm_upgrade._require_downgradable(s, vmm_upgrade._downgrade_discard_setting(), 'test');
     r := vmm_upgrade._downgrade_0_6_to_0_5_2(s, vmm_upgrade._downgrade_lookups(s));
     r := r || jsonb_build_object('granted', to_jsonb(vmm_upgrade._grant_0_5_2(s)));
-    PERFORM vmm_upgrade.require_layout('0.5.2', r->>'to_dovecot', s, 'test (postflight)');
+    PERFORM vmm_upgrade.require_layout('0.5.2', r->>'to_dovecot', s, 'the postflight of the test');
     PERFORM vmm_upgrade._record(s, '0.6', '0.5.2', r->>'from_dovecot', r->>'to_dovecot',
                                 statement_timestamp(), (r->>'users')::bigint, (r->>'domains')::bigint,
                                 r || jsonb_build_object('step', 'downgrade', 'discarded', lost));

@@ -937,7 +937,7 @@ parse_variant(const char *variant, const LayoutName *layout)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("vmm layout %s has no Dovecot %s variant", layout->name, variant),
-					 errdetail("vmm %s predates Dovecot 1.2: its layout is the Dovecot 1.1 variant (the sieve flag is named managesieve).",
+					 errdetail("The layout of vmm %s predates Dovecot 1.2: it is the Dovecot 1.1 variant (the sieve flag is named managesieve).",
 							   layout->layout),
 					 errhint("Leave the Dovecot variant NULL, or name 1.1.")));
 		return dovecot_variants[i].bit;

@@ -60,6 +60,17 @@ else
 	echo "not ok - doc/layouts.md is stale: run make doc/layouts.md"; failed=$((failed + 1))
 fi
 
+# The ereports of src/*.c keep the message convention (the SQL messages:
+# sql/messages.sql).
+echo "== C messages"
+bash test/c-messages.sh 2>&1 | tee test/results/c-messages.log
+line=$(grep -E '^c-messages: [0-9]+ passed, [0-9]+ failed' test/results/c-messages.log | tail -1)
+if [ -n "$line" ]; then
+	passed=$((passed + $(echo "$line" | awk '{print $2}'))); failed=$((failed + $(echo "$line" | awk '{print $4}')))
+else
+	failed=$((failed + 1))
+fi
+
 # An earlier release's database, updated with this tree (own cluster).
 echo "== release update"
 bash test/release-update.sh 2>&1 | tee test/results/release-update.log

@@ -92,7 +92,8 @@ $fn$;
 
 -- Fail, with the deviations in DETAIL, unless the mail schema holds exactly
 -- the named layout.  Every script calls this before it changes anything and
--- after; "context" says which step asked, for the message.
+-- after; "context" says which check of which step asked ("the preflight of
+-- ALTER EXTENSION ..."), for the DETAIL.
 CREATE FUNCTION vmm_upgrade.require_layout(
 	version text,
 	dovecot text,
@@ -106,6 +107,7 @@ DECLARE
 	shown CONSTANT integer := 20;
 	total integer;
 	listing text;
+	checker text := coalesce(context, 'the check');
 BEGIN
 	SELECT count(*)::integer,
 	       string_agg(format('%s: %s', c.object, c.problem), E'\n' ORDER BY c.object, c.problem)
@@ -116,15 +118,16 @@ BEGIN
 	          FROM vmm_upgrade.check_layout(version, dovecot, mail_schema) AS d) AS c;
 
 	IF total > 0 THEN
-		RAISE EXCEPTION '%schema "%" does not hold vmm layout % (Dovecot % variant)',
-			coalesce(context || ': ', ''), mail_schema, version, coalesce(dovecot, 'any')
+		RAISE EXCEPTION 'schema "%" does not hold vmm layout %', mail_schema,
+			version || CASE WHEN dovecot IS NULL THEN '' ELSE format(' (Dovecot %s variant)', dovecot) END
 		USING ERRCODE = 'object_not_in_prerequisite_state',
-		      DETAIL = format('%s deviation%s: %s%s', total,
+		      DETAIL = format(E'%s found %s deviation%s:\n%s%s\nNothing was changed.',
+		                      upper(left(checker, 1)) || substr(checker, 2), total,
 		                      CASE WHEN total = 1 THEN '' ELSE 's' END,
-		                      E'\n' || listing,
+		                      listing,
 		                      CASE WHEN total > shown
 		                           THEN format(E'\n... and %s more.', total - shown) ELSE '' END),
-		      HINT = format('Nothing was changed. Run SELECT * FROM vmm_upgrade.check_layout(%L, %L, %L) for the full list.',
+		      HINT = format('For the full list, run: SELECT * FROM vmm_upgrade.check_layout(%L, %L, %L);',
 		                    version, dovecot, mail_schema);
 	END IF;
 END;
@@ -294,13 +297,13 @@ BEGIN
 		IF structure = '0.6' AND wanted = '0.6' THEN
 			RAISE WARNING 'schema "%" holds no vmm objects: nothing was checked', mail_schema
 			USING DETAIL = 'This is expected while pg_restore or psql replays a dump: the mail tables are restored after the extension, which a dump always recreates at its default version.',
-			      HINT = 'After a restore, run ALTER EXTENSION vmm_upgrade UPDATE; it says what to type if the dump was taken before an update. If the vmm tables live in another schema, DROP EXTENSION vmm_upgrade, SET vmm_upgrade.schema to that schema and create the extension again.';
+			      HINT = 'After a restore, run ALTER EXTENSION vmm_upgrade UPDATE; (it says what to type if the dump was taken before an update). If the vmm tables live in another schema, install the extension again there: DROP EXTENSION vmm_upgrade; SET vmm_upgrade.schema = ''<that schema>''; CREATE EXTENSION vmm_upgrade;';
 			RETURN;
 		END IF;
 		RAISE EXCEPTION 'schema "%" holds no vmm objects', mail_schema
 		USING ERRCODE = 'undefined_table',
-		      DETAIL = format('vmm_upgrade %s adopts a database that already holds the vmm %s layout.', wanted, wanted),
-		      HINT = 'Set vmm_upgrade.schema to the schema that holds the vmm tables before CREATE EXTENSION.';
+		      DETAIL = format('Version %s of vmm_upgrade adopts a database that already holds the vmm %s layout. Nothing was changed.', wanted, wanted),
+		      HINT = format('Name the schema that holds the vmm tables first: SET vmm_upgrade.schema = ''<that schema>''; CREATE EXTENSION vmm_upgrade VERSION %L;', wanted);
 	END IF;
 
 	SELECT * INTO layout FROM vmm_upgrade.detect_layout(mail_schema);
@@ -339,8 +342,8 @@ BEGIN
 		SELECT count(*) INTO deviations FROM vmm_upgrade.check_layout(structure, NULL, mail_schema);
 		RAISE WARNING 'schema "%" does not hold the exact vmm % layout: % deviation%',
 			mail_schema, structure, deviations, CASE WHEN deviations = 1 THEN '' ELSE 's' END
-		USING DETAIL = format('vmm_upgrade %s was installed so that the layout can be diagnosed, but every update will refuse to run until the layout is exact.', wanted),
-		      HINT = format('Run SELECT * FROM vmm_upgrade.check_layout(%L, NULL, %L) to list the deviations.', structure, mail_schema);
+		USING DETAIL = format('Version %s of vmm_upgrade was installed so that the layout can be diagnosed, but every update will refuse to run until the layout is exact.', wanted),
+		      HINT = format('To list the deviations, run: SELECT * FROM vmm_upgrade.check_layout(%L, NULL, %L);', structure, mail_schema);
 		PERFORM vmm_upgrade._record(mail_schema, 'unknown', wanted, NULL, NULL, NULL, NULL, NULL,
 		        jsonb_build_object('step', 'adopt', 'deviations', deviations));
 		RETURN;
@@ -358,7 +361,7 @@ BEGIN
 	                 format('Install the version the database has, then update: CREATE EXTENSION vmm_upgrade VERSION %L; ALTER EXTENSION vmm_upgrade UPDATE;',
 	                        layout.version)
 	             ELSE
-	                 'The database is already at 0.6: CREATE EXTENSION vmm_upgrade; adopts it.'
+	                 'The database is already at 0.6, which the default version adopts: CREATE EXTENSION vmm_upgrade;'
 	             END;
 END;
 $$;

@@ -200,7 +200,7 @@ DECLARE
     n integer := jsonb_array_length(result->'sessions_from_before_the_update');
 BEGIN
     IF n > 0 THEN
-        RAISE WARNING 'vmm_upgrade: % session% of Postfix or Dovecot connected before the update still run%',
+        RAISE WARNING '% session% of Postfix or Dovecot connected before the update still run%',
             n, CASE WHEN n = 1 THEN '' ELSE 's' END, CASE WHEN n = 1 THEN 's' ELSE '' END
             USING DETAIL = 'They may still query the 0.5.2 views, which are gone now: their next such lookup fails.',
                   HINT = 'Reload the service they belong to ("postfix reload", "doveadm reload").';

@@ -152,7 +152,7 @@ DECLARE
     accounts bigint := (result->>'quota_accounts_carried')::bigint;
     skipped  bigint := (result->>'quota_rows_not_carried')::bigint;
 BEGIN
-    RAISE WARNING 'vmm_upgrade: schema "%" now holds the Dovecot >= 1.2 variant; the quota usage of % account% was carried from userquota_11 to userquota: % bytes, % messages in all',
+    RAISE WARNING 'schema "%" now holds the Dovecot >= 1.2 variant; the quota usage of % account% was carried from userquota_11 to userquota: % bytes, % messages in all',
         result->>'mail_schema', accounts, CASE WHEN accounts = 1 THEN '' ELSE 's' END,
         result->>'quota_bytes_carried', result->>'quota_messages_carried'
         USING DETAIL = CASE WHEN skipped > 0
@@ -161,9 +161,9 @@ BEGIN
                                         result->>'quota_paths_not_carried',
                                         CASE WHEN skipped = 1 THEN 'was' ELSE 'were' END)
                             ELSE 'Every userquota_11 row was carried (paths quota/storage and quota/messages).' END,
-              HINT = format('Point Dovecot''s dict quota map at table userquota (fields bytes and messages, key uid) and make sure its role may write it: SELECT * FROM vmm_upgrade.set_permissions(%L, %L);%s',
-                            vmm_upgrade._configured_role('dovecot'), vmm_upgrade._configured_role('postfix'),
-                            CASE WHEN (result->>'acl_carried')::boolean THEN ' (the privileges on userquota_11 were carried over).' ELSE '' END);
+              HINT = format('Point Dovecot''s dict quota map at table userquota (fields bytes and messages, key uid%s) and make sure its role may write it: SELECT * FROM vmm_upgrade.set_permissions(%L, %L);',
+                            CASE WHEN (result->>'acl_carried')::boolean THEN '; the privileges on userquota_11 were carried over to it' ELSE '' END,
+                            vmm_upgrade._configured_role('dovecot'), vmm_upgrade._configured_role('postfix'));
 END
 $fn$;
 

@@ -488,9 +488,10 @@ AS $fn$
 BEGIN
     PERFORM vmm_upgrade.require_layout('0.6', dovecot, mail_schema, context);
     IF NOT vmm_upgrade._lookups_are_ours(mail_schema, dovecot) THEN
-        RAISE EXCEPTION '%: the lookup functions in schema "%" are not those vmm_upgrade made', context, mail_schema
+        RAISE EXCEPTION 'the lookup functions in schema "%" are not those vmm_upgrade made', mail_schema
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = 'A function body differs from the one just created. Nothing was changed.';
+                  DETAIL = format('%s found a function body that differs from the one just created. Nothing was changed.',
+                                  upper(left(coalesce(context, 'the check'), 1)) || substr(coalesce(context, 'the check'), 2));
     END IF;
 END
 $fn$;

@@ -43,9 +43,9 @@ DECLARE
     roles   bigint;
 BEGIN
     IF target IS NULL OR target NOT IN ('0.6', '0.5.2') THEN
-        RAISE EXCEPTION 'vmm_upgrade.preview: no update to version "%"', version
+        RAISE EXCEPTION 'no update to version "%" to preview', version
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Known targets: 0.6 (from 0.5.2) and 0.5.2 (from 0.6).';
+                  DETAIL = 'The dry run knows the updates to 0.6 (from 0.5.2) and to 0.5.2 (from 0.6).';
     END IF;
     SELECT * INTO layout FROM vmm_upgrade.detect_layout(mail_schema);
     IF layout.version = target THEN

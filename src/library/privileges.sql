@@ -276,7 +276,8 @@ BEGIN
     IF quota IS NULL OR NOT vmm_upgrade._has_relation(mail_schema, 'service_set') THEN
         RAISE EXCEPTION 'schema "%" does not hold a vmm 0.6 layout', mail_schema
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'See SELECT * FROM vmm_upgrade.detect_layout(); a 0.5.2 layout is upgraded by ALTER EXTENSION vmm_upgrade UPDATE.';
+                  DETAIL = 'The privileges are those of vmm 0.6. Nothing was changed.',
+                  HINT = 'SELECT * FROM vmm_upgrade.detect_layout(); says which layout it holds; a 0.5.2 layout gets these privileges with its update: ALTER EXTENSION vmm_upgrade UPDATE;';
     END IF;
     -- (one role for both services: its statements once)
     FOREACH role IN ARRAY CASE WHEN dovecot = postfix THEN ARRAY[dovecot] ELSE ARRAY[dovecot, postfix] END LOOP
@@ -414,6 +415,7 @@ BEGIN
         IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = role) THEN
             RAISE EXCEPTION 'role "%" does not exist', role
                 USING ERRCODE = 'undefined_object',
+                      DETAIL = 'Nothing was changed.',
                       HINT = format('Create it first (CREATE ROLE %I LOGIN PASSWORD ...), or name the role that %s connects as.',
                                     role, CASE role WHEN dovecot THEN 'Dovecot' ELSE 'Postfix' END);
         END IF;

@@ -69,7 +69,7 @@ DECLARE
 BEGIN
     IF what IS NULL THEN
         RAISE EXCEPTION 'unknown step "%"', step
-            USING ERRCODE = 'invalid_parameter_value';
+            USING ERRCODE = 'internal_error';
     END IF;
     SELECT * INTO layout FROM vmm_upgrade.detect_layout(mail_schema);
     CASE step
@@ -80,7 +80,7 @@ BEGIN
         -- roles' code on tables a superuser owns make the update unsafe; an
         -- alias address longer than 0.5.2 keeps cannot be carried (the rows
         -- are named).
-        PERFORM vmm_upgrade.require_layout('0.4', NULL, mail_schema, what || ' (preflight)');
+        PERFORM vmm_upgrade.require_layout('0.4', NULL, mail_schema, 'the preflight of ' || what);
         target := vmm_upgrade._target_dovecot('1.1');
         PERFORM vmm_upgrade._require_safe_tables(mail_schema, what);
         PERFORM vmm_upgrade._require_aliases_fit_0_5_2(mail_schema);
@@ -90,7 +90,7 @@ BEGIN
         -- dropped column, ... are an ERROR listing the deviations.  The
         -- target variant is checked here too, and what would make the
         -- update unsafe on the mail tables.
-        PERFORM vmm_upgrade.require_layout('0.5.2', NULL, mail_schema, what || ' (preflight)');
+        PERFORM vmm_upgrade.require_layout('0.5.2', NULL, mail_schema, 'the preflight of ' || what);
         target := vmm_upgrade._target_dovecot(layout.dovecot);
         PERFORM vmm_upgrade._require_safe_tables(mail_schema, what);
         -- The compatibility views (vmm_upgrade.compatibility_views) cannot
@@ -103,12 +103,12 @@ BEGIN
                       DETAIL = format('Dovecot''s 0.5.2 password_query reads column %s of view dovecot_password, which the Dovecot %s variant calls %s. Nothing was changed.',
                                       CASE layout.dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END, target,
                                       CASE target WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END),
-                      HINT = 'Update with vmm_upgrade.dovecot_version unset (the variant stays), then switch the variant after dropping the views: SELECT vmm_upgrade.drop_compatibility_views();';
+                      HINT = 'Update with the variant kept, and switch it once the 0.5.2 views are dropped: RESET vmm_upgrade.dovecot_version; ALTER EXTENSION vmm_upgrade UPDATE; then, once Postfix and Dovecot run the 0.6 queries, SELECT vmm_upgrade.drop_compatibility_views(); SELECT vmm_upgrade.upgrade_dovecot_layout();';
         END IF;
     WHEN '0.6.0--0.6' THEN
         -- Exactly the 0.6 layout (either variant; the 0.6.0 defects are not
         -- deviations of it), and safe tables.
-        PERFORM vmm_upgrade.require_layout('0.6', NULL, mail_schema, what || ' (preflight)');
+        PERFORM vmm_upgrade.require_layout('0.6', NULL, mail_schema, 'the preflight of ' || what);
         PERFORM vmm_upgrade._require_safe_tables(mail_schema, what);
         target := layout.dovecot;
     WHEN '0.6--0.5.2' THEN
@@ -116,7 +116,7 @@ BEGIN
         -- 0.5.2 cannot hold, unless the DBA accepts to lose it
         -- (vmm_upgrade.downgrade_discard): the counts of what goes are kept
         -- for the history.
-        PERFORM vmm_upgrade.require_layout('0.6', NULL, mail_schema, what || ' (preflight)');
+        PERFORM vmm_upgrade.require_layout('0.6', NULL, mail_schema, 'the preflight of ' || what);
         PERFORM vmm_upgrade._require_safe_tables(mail_schema, what);
         discarded := vmm_upgrade._require_downgradable(mail_schema, vmm_upgrade._downgrade_discard_setting(), what);
         target := layout.dovecot;
@@ -126,8 +126,7 @@ BEGIN
         IF layout.version = '0.6' AND layout.dovecot = '1.2' THEN
             RAISE EXCEPTION 'schema "%" already holds the Dovecot >= 1.2 variant of the vmm 0.6 layout', mail_schema
                 USING ERRCODE = 'object_not_in_prerequisite_state',
-                      DETAIL = 'Nothing was changed.',
-                      HINT = 'There is nothing to switch: service_set has the column sieve and the quota table is userquota.';
+                      DETAIL = 'There is nothing to switch: service_set has the column sieve and the quota table is userquota. Nothing was changed.';
         END IF;
         IF layout.version = '0.5.2' THEN
             RAISE EXCEPTION 'schema "%" holds the vmm 0.5.2 layout, not 0.6', mail_schema
@@ -135,17 +134,17 @@ BEGIN
                       DETAIL = 'Nothing was changed.',
                       HINT = 'Upgrade to 0.6 and to the Dovecot >= 1.2 variant in one step: SET vmm_upgrade.dovecot_version = ''<the first word of dovecot --version>''; ALTER EXTENSION vmm_upgrade UPDATE;';
         END IF;
-        PERFORM vmm_upgrade.require_layout('0.6', '1.1', mail_schema, what || ' (preflight)');
+        PERFORM vmm_upgrade.require_layout('0.6', '1.1', mail_schema, 'the preflight of ' || what);
         PERFORM vmm_upgrade._require_safe_tables(mail_schema, what);
         target := '1.2';
     WHEN 'replace_lookup_functions' THEN
         -- Exactly the 0.6 layout (either variant); only functions and types
         -- are replaced, no table is changed.
-        PERFORM vmm_upgrade.require_layout('0.6', NULL, mail_schema, what || ' (preflight)');
+        PERFORM vmm_upgrade.require_layout('0.6', NULL, mail_schema, 'the preflight of ' || what);
         target := layout.dovecot;
     WHEN 'drop_compatibility_views' THEN
         -- Exactly 0.6 with the compatibility views (layout 0.6+compat).
-        PERFORM vmm_upgrade.require_layout('0.6+compat', NULL, mail_schema, what);
+        PERFORM vmm_upgrade.require_layout('0.6+compat', NULL, mail_schema, 'the preflight of ' || what);
         target := layout.dovecot;
     END CASE;
     RETURN jsonb_build_object('mail_schema', mail_schema, 'from_dovecot', layout.dovecot,
@@ -287,18 +286,18 @@ BEGIN
     --    the whole step is rolled back.
     CASE step
     WHEN '0.4--0.5.2', '0.6--0.5.2' THEN
-        PERFORM vmm_upgrade.require_layout('0.5.2', r->>'to_dovecot', mail_schema, st.what || ' (postflight)');
+        PERFORM vmm_upgrade.require_layout('0.5.2', r->>'to_dovecot', mail_schema, 'the postflight of ' || st.what);
     WHEN '0.5.2--0.6' THEN
         -- With vmm_upgrade.compatibility_views on: 0.6 plus the 0.5.2 views.
         PERFORM vmm_upgrade.require_layout(
             CASE WHEN r ? 'compatibility_views' THEN '0.6+compat' ELSE '0.6' END,
-            r->>'to_dovecot', mail_schema, st.what || ' (postflight)');
+            r->>'to_dovecot', mail_schema, 'the postflight of ' || st.what);
     WHEN '0.6.0--0.6', 'upgrade_dovecot_layout', 'replace_lookup_functions' THEN
         -- and the lookup functions are ours (dovecotpassword() gives an
         -- account with a NULL ssid its domain's services).
-        PERFORM vmm_upgrade._require_lookups_ok(mail_schema, pre->>'to_dovecot', st.what || ' (postflight)');
+        PERFORM vmm_upgrade._require_lookups_ok(mail_schema, pre->>'to_dovecot', 'the postflight of ' || st.what);
     WHEN 'drop_compatibility_views' THEN
-        PERFORM vmm_upgrade.require_layout('0.6', pre->>'to_dovecot', mail_schema, st.what || ' (postflight)');
+        PERFORM vmm_upgrade.require_layout('0.6', pre->>'to_dovecot', mail_schema, 'the postflight of ' || st.what);
     END CASE;
 
     -- 6. The history row: what the step changed (users_changed,

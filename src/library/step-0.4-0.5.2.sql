@@ -42,11 +42,11 @@ BEGIN
         RAISE EXCEPTION '% alias address% in schema "%" % longer than 64 characters',
             n, CASE WHEN n = 1 THEN '' ELSE 'es' END, mail_schema, CASE WHEN n = 1 THEN 'is' ELSE 'are' END
             USING ERRCODE = 'string_data_right_truncation',
-                  DETAIL = format(E'vmm 0.5.2 keeps at most 64 characters of an alias address (its local part), so %s cannot be carried%s:\n%s\nNothing was changed.',
+                  DETAIL = format(E'The vmm 0.5.2 layout keeps at most 64 characters of an alias address (its local part), so %s cannot be carried%s:\n%s\nNothing was changed.',
                                   CASE WHEN n = 1 THEN 'this row' ELSE 'these rows' END,
                                   CASE WHEN n > shown THEN format(' (the first %s of %s)', shown, n) ELSE '' END,
                                   listing),
-                  HINT = format('Shorten or remove those aliases (SELECT * FROM %s.alias WHERE length(address) > 64; lists them), then run the update again.', s);
+                  HINT = format('Shorten or remove those aliases, then run the update again; to list them: SELECT * FROM %s.alias WHERE length(address) > 64;', s);
     END IF;
 END
 $fn$;
@@ -590,15 +590,15 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-    RAISE WARNING 'vmm_upgrade: schema "%" now holds the vmm 0.5.2 layout (Dovecot % variant); Postfix and Dovecot keep their queries',
+    RAISE WARNING 'schema "%" now holds the vmm 0.5.2 layout (Dovecot % variant); Postfix and Dovecot keep their queries',
         result->>'mail_schema', result->>'to_dovecot'
         USING DETAIL = concat_ws(E'\n',
             'The views keep their names and columns; each address view now also answers under the alias domain names vmm 0.5.2 can add.',
             CASE WHEN result->>'form' = 'release'
-                 THEN 'vmm 0.4 as released: the column users.smpt is now users.smtp, and the view dovecot_password, which it lacked, is there for Dovecot''s password_query.' END,
+                 THEN 'For vmm 0.4 as released: the column users.smpt is now users.smtp, and the view dovecot_password, which it lacked, is there for Dovecot''s password_query.' END,
             CASE WHEN result->>'to_dovecot' = '1.2'
                  THEN 'Dovecot >= 1.2: the sieve flag is users.sieve (and dovecot_password.sieve), the name Dovecot gives the service in %Ls.' END),
-              HINT = 'If the database stays at 0.5.2 for now, update vmm.cfg for vmm 0.5 (maildir.folder is now maildir.name); ALTER EXTENSION vmm_upgrade UPDATE; takes it on to vmm 0.6.';
+              HINT = 'If the database stays at 0.5.2 for now, update vmm.cfg for vmm 0.5 (maildir.folder is now maildir.name); to take it on to vmm 0.6: ALTER EXTENSION vmm_upgrade UPDATE;';
 END
 $fn$;
 

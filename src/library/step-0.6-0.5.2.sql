@@ -163,11 +163,11 @@ BEGIN
                                  CASE WHEN f.n > cardinality(f.examples) THEN '; ...' ELSE '' END);
     END LOOP;
     IF cardinality(refused) > 0 THEN
-        RAISE EXCEPTION '%: schema "%" holds data that the vmm 0.5.2 layout cannot hold', what, mail_schema
+        RAISE EXCEPTION 'schema "%" holds data that the vmm 0.5.2 layout cannot hold', mail_schema
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = array_to_string(lines, E'\n') || E'\nNothing was changed.',
+                  DETAIL = format(E'The preflight of %s found:\n%s\nNothing was changed.', what, array_to_string(lines, E'\n')),
                   HINT = CASE WHEN cardinality(kept) = cardinality(refused)
-                              THEN format('To lose them, run: SET vmm_upgrade.downgrade_discard = %L; then %s again.',
+                              THEN format('To lose them, run: SET vmm_upgrade.downgrade_discard = %L; %s;',
                                           array_to_string(discard || kept, ','), what)
                               WHEN cardinality(kept) > 0
                               THEN format('Change or remove the rows of %s in vmm 0.6 first; the others may be discarded (SET vmm_upgrade.downgrade_discard = %L;).',
@@ -392,7 +392,7 @@ DECLARE
     dovecot text;
 BEGIN
     IF (result->>'domains_service_set_made_explicit')::bigint > 0 THEN
-        RAISE WARNING 'vmm_upgrade: % domain% had a service set other than "all services"', result->>'domains_service_set_made_explicit',
+        RAISE WARNING '% domain% had a service set other than "all services"', result->>'domains_service_set_made_explicit',
             CASE WHEN result->>'domains_service_set_made_explicit' = '1' THEN '' ELSE 's' END
             USING DETAIL = 'Their accounts keep exactly their services (now the flags of each account); vmm 0.5.2 has no per-domain default, so accounts added later get every service.';
     END IF;
@@ -415,13 +415,13 @@ BEGIN
                       E'\n' ORDER BY q.n) FILTER (WHERE q.client = 'dovecot' AND q.variant IS NULL)
       INTO postfix, dovecot
       FROM vmm_upgrade._client_queries() AS q;
-    RAISE WARNING 'vmm_upgrade: schema "%" now holds the vmm 0.5.2 layout; the 0.6 lookup functions are gone: put back the 0.5.2 Postfix maps before starting Postfix', mail_schema
+    RAISE WARNING 'schema "%" now holds the vmm 0.5.2 layout; the 0.6 lookup functions are gone: put back the 0.5.2 Postfix maps before starting Postfix', mail_schema
         USING DETAIL = concat_ws(E'\n',
             'In the pgsql-*.cf files (hosts, user, password and dbname stay):',
             postfix,
             '  pgsql-virtual_gid_maps.cf and pgsql-virtual_mailbox_domains.cf keep querying postfix_gid.'),
               HINT = 'Then run "postfix reload" (or start Postfix).';
-    RAISE WARNING 'vmm_upgrade: put back the 0.5.2 Dovecot SQL queries before starting Dovecot'
+    RAISE WARNING 'put back the 0.5.2 Dovecot SQL queries before starting Dovecot'
         USING DETAIL = concat_ws(E'\n',
             'In dovecot-sql.conf(.ext):',
             dovecot,

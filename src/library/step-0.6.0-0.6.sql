@@ -107,7 +107,7 @@ BEGIN
     RAISE EXCEPTION '% account% in schema "%" use% the transport named "domain"', n,
         CASE WHEN n = 1 THEN '' ELSE 's' END, mail_schema, CASE WHEN n = 1 THEN 's' ELSE '' END
         USING ERRCODE = 'object_not_in_prerequisite_state',
-              DETAIL = 'vmm 0.6.0 put accounts on a transport row named "domain" by mistake (its usertransport command); a real Postfix transport may also have that name. The database cannot tell which this is. Nothing was changed.',
+              DETAIL = 'The usertransport command of vmm 0.6.0 put accounts on a transport row named "domain" by mistake; a real Postfix transport may also have that name. The database cannot tell which this is. Nothing was changed.',
               HINT = format('If vmm 0.6.0 put them there, they are to inherit their domain''s transport: SET vmm_upgrade.transport_domain = ''inherit''; %s If "domain" is a transport of yours, keep it: SET vmm_upgrade.transport_domain = ''keep''; and run the command again.',
                             then_type);
 END
@@ -136,7 +136,7 @@ BEGIN
     IF layout.version IS DISTINCT FROM '0.6' THEN
         RAISE EXCEPTION 'schema "%" does not hold the vmm 0.6 layout (it holds: %)', mail_schema, layout.version
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = format('Run SELECT * FROM vmm_upgrade.check_layout(''0.6'', NULL, %L) to see why.', mail_schema);
+                  HINT = format('To see why, run: SELECT * FROM vmm_upgrade.check_layout(''0.6'', NULL, %L);', mail_schema);
     END IF;
     n := vmm_upgrade._domain_transport_users(mail_schema);
     defect := 'users with transport "domain"';
@@ -237,7 +237,7 @@ AS $fn$
 DECLARE
     fixed bigint := (result->>'users_transport_domain_fixed')::bigint;
 BEGIN
-    RAISE WARNING 'vmm_upgrade: fixed the vmm 0.6.0 defects in schema "%": % account% on the transport "domain" now inherit% the domain''s transport; dovecotpassword() was %',
+    RAISE WARNING 'fixed the vmm 0.6.0 defects in schema "%": % account% on the transport "domain" now inherit% the domain''s transport; dovecotpassword() was %',
         result->>'mail_schema', fixed, CASE WHEN fixed = 1 THEN '' ELSE 's' END,
         CASE WHEN fixed = 1 THEN 's' ELSE '' END,
         CASE WHEN (result->>'dovecotpassword_defective')::boolean
@@ -245,7 +245,7 @@ BEGIN
              ELSE 'without the defect and has been replaced by vmm_upgrade''s' END
         USING DETAIL = 'Accounts without a service set of their own (ssid NULL) get their domain''s services from dovecotpassword() and can log in. The transport row named "domain" itself was left alone.',
               HINT = CASE WHEN result->>'dovecot' = '1.1'
-                          THEN 'Once Dovecot is 1.2 or later, run SELECT vmm_upgrade.upgrade_dovecot_layout(); to switch to its layout.'
+                          THEN 'Once Dovecot is 1.2 or later, switch to its layout: SELECT vmm_upgrade.upgrade_dovecot_layout();'
                           ELSE 'Nothing else to do: Postfix and Dovecot keep their queries.' END;
 END
 $fn$;

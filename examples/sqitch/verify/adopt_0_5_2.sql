@@ -5,6 +5,6 @@
 BEGIN;
 SELECT 1 / pg_catalog.count(*) FROM pg_catalog.pg_extension WHERE extname = 'vmm_upgrade';
 SELECT vmm_upgrade.require_layout(pg_catalog.split_part(e.extversion, '+', 1), NULL,
-                                  vmm_upgrade.mail_schema(), 'sqitch verify adopt_0_5_2')
+                                  vmm_upgrade.mail_schema(), 'the verify script of Sqitch change adopt_0_5_2')
   FROM pg_catalog.pg_extension AS e WHERE e.extname = 'vmm_upgrade';
 ROLLBACK;
