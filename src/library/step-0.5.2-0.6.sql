@@ -133,6 +133,8 @@ DECLARE
     renames   text[] := '{}';
     flag_cols smallint[];
     locked    jsonb;
+    obj_classes regclass[];
+    obj_ids   oid[];
     context   CONSTANT text := 'ALTER EXTENSION vmm_upgrade UPDATE TO ''0.6''';
     new_cols  CONSTANT text[] := ARRAY[
         ['local_part', 'varchar(64) NOT NULL'], ['passwd', 'varchar(270) NOT NULL'],
@@ -216,9 +218,21 @@ BEGIN
     --    carry what the new table would not (extended statistics,
     --    inheritance).  No CASCADE anywhere: such an object stops the update
     --    here, before anything is changed.
-    PERFORM vmm_upgrade._require_no_dependents(
-        ARRAY(SELECT 'pg_class'::regclass FROM unnest(old_views || 'users'::text)),
-        ARRAY(SELECT format('%s.%I', s, v)::regclass::oid FROM unnest(old_views || 'users'::text) AS v),
+    --    (What hangs on users itself, its constraints, indexes, defaults and
+    --    triggers, is part of the set: steps 5 to 8 carry it over.)
+    SELECT array_agg(o.cls ORDER BY o.cls, o.id), array_agg(o.id ORDER BY o.cls, o.id)
+      INTO obj_classes, obj_ids
+      FROM (SELECT 'pg_class'::regclass AS cls, format('%s.%I', s, v)::regclass::oid AS id
+              FROM unnest(old_views || 'users'::text) AS v
+            UNION ALL
+            SELECT 'pg_constraint'::regclass, k.oid FROM pg_constraint k WHERE k.conrelid = old_users
+            UNION ALL
+            SELECT 'pg_trigger'::regclass, tg.oid FROM pg_trigger tg WHERE tg.tgrelid = old_users
+            UNION ALL
+            SELECT 'pg_class'::regclass, i.indexrelid FROM pg_index i WHERE i.indrelid = old_users
+            UNION ALL
+            SELECT 'pg_attrdef'::regclass, d.oid FROM pg_attrdef d WHERE d.adrelid = old_users) AS o;
+    PERFORM vmm_upgrade._require_no_dependents(obj_classes, obj_ids,
         format('upgrading schema "%s" to vmm 0.6:', mail_schema));
     refused := ARRAY(
         SELECT format('statistics object %I on table users', x.stxname)
@@ -413,8 +427,8 @@ BEGIN
         renames := renames || format('ALTER INDEX %s.%I RENAME TO %I', s, tmp || '_i' || r.indexrelid, r.relname);
     END LOOP;
 
-    -- 8. users, what else it carried: the owner's triggers (re-created as
-    --    the owner, enabled as they were), comments, privileges (the
+    -- 8. users, what else it carried: the owner's triggers (enabled as they
+    --    were; they do not fire for the move, which is no UPDATE), comments, privileges (the
     --    table's and the columns'), then fresh statistics.
     FOR r IN SELECT tg.tgname, tg.tgenabled, pg_get_triggerdef(tg.oid) AS def
                FROM pg_trigger tg
@@ -425,11 +439,13 @@ BEGIN
             RAISE EXCEPTION 'cannot re-create trigger % on the new users table', quote_ident(r.tgname)
                 USING DETAIL = format('Its definition is %s.', r.def);
         END IF;
-        PERFORM vmm_upgrade._as_owner(tmp_rel::regclass,
-            left(r.def, strpos(r.def, name) - 1) || format(' ON %s ', tmp_rel) || substr(r.def, strpos(r.def, name) + length(name)));
+        -- (CREATE TRIGGER runs nothing; made as we are, it also takes a
+        -- function the owner may not look up, as the old trigger did)
+        EXECUTE left(r.def, strpos(r.def, name) - 1) || format(' ON %s ', tmp_rel)
+                || substr(r.def, strpos(r.def, name) + length(name));
         IF r.tgenabled <> 'O' THEN
-            PERFORM vmm_upgrade._as_owner(tmp_rel::regclass, format('ALTER TABLE %s %s TRIGGER %I', tmp_rel,
-                CASE r.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA' ELSE 'ENABLE ALWAYS' END, r.tgname));
+            EXECUTE format('ALTER TABLE %s %s TRIGGER %I', tmp_rel,
+                CASE r.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA' ELSE 'ENABLE ALWAYS' END, r.tgname);
         END IF;
     END LOOP;
     FOR r IN SELECT format('COMMENT ON %s IS %L',
