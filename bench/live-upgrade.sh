@@ -10,21 +10,28 @@
 #
 # A vmm 0.5.2 mail system of USERS accounts (Dovecot 1.2 variant, with the
 # optional lookups) is generated with the project's fixtures and copied
-# twice (CREATE DATABASE ... TEMPLATE, vacuumed, checkpointed).  On the first
-# copy the floor is timed: "UPDATE users SET name = name", one full rewrite
-# of users (as in bench/upgrade.sh).  On the second, CLIENTS pgbench clients
-# (simple protocol, one connection each) run the 0.5.2 queries without a
-# pause: Postfix's virtual_mailbox_maps query on postfix_maildir and
-# Dovecot's password_query on dovecot_password, for a random address of an
-# account (a side table, never locked by the update, holds the addresses).
-# SECONDS after they start, the update runs with
-# vmm_upgrade.compatibility_views = on (so the 0.5.2 queries go on
-# answering through the compatibility views); SECONDS after it ends the
-# clients stop.  pgbench's per-transaction log (-l) gives each lookup's start
-# and latency; reported per phase (before, during, after the update): the
-# lookups, the failed ones (a pgbench client stops at its first error), the
-# p99 and max latency, and the ratios during/before.  Last, the update's
-# time against the floor (target: at most 1.5).
+# (CREATE DATABASE ... TEMPLATE, vacuumed, checkpointed).  On two copies the
+# floor is timed: "UPDATE users SET name = name", one full rewrite of users
+# (as in bench/upgrade.sh), alone and with the 0.5.2 lookups below running
+# next to it (the update shares the machine with them just so).  On the last
+# copy, CLIENTS pgbench clients (simple protocol, one connection each) run
+# the 0.5.2 queries without a pause: Postfix's virtual_mailbox_maps query on
+# postfix_maildir and Dovecot's password_query on dovecot_password, for a
+# random address of an account (a side table, never locked by the update,
+# holds the addresses).  SECONDS after they start, the update runs with
+# vmm_upgrade.compatibility_views = on (so the 0.5.2 queries go on answering
+# through the compatibility views); right after it, CLIENTS more clients run
+# the 0.6 queries (postfix_virtual_mailbox_map(), dovecotpassword()) for
+# SECONDS, then all stop.  pgbench's per-transaction log (-l) gives each
+# lookup's start and latency.  A sampler (one session, every 20 ms) records
+# the lookups waiting for a lock (pg_stat_activity.wait_event_type = 'Lock'):
+# a lookup's wait is the span of its samples plus one interval.  Reported per
+# phase (before, during, after the update, after split into the 0.5.2 and
+# the 0.6 queries): the lookups, median, p99 and max latency, the lookups
+# that waited for a lock and the p99 and max of that wait (over all lookups
+# of the phase, 0 for those that never waited), the failed lookups, the
+# ratios to before.  Last, the update's time against both floors (target:
+# at most 1.5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

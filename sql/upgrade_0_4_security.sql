@@ -6,8 +6,9 @@
 -- expression index on alias, which the step to 0.5.2 re-checks and rebuilds
 -- when alias.address narrows, a CHECK constraint on users, which the step
 -- to 0.6 checks on its new users table, and a trigger on users, which the
--- step to 0.6 carries over (the move of the rows fires no UPDATE trigger).  Every piece calls t_attack(), which logs who ran
--- it, tries RESET ROLE and then makes its owner a superuser.  A control
+-- step to 0.6 carries over (the move of the rows fires no UPDATE trigger).
+-- Every piece calls t_attack(), which logs who ran it, tries RESET ROLE
+-- and then makes its owner a superuser.  A control
 -- first shows the attack works when a superuser calls it.
 --
 -- regress_vmm04s_mallory may create objects in the mail schema and plants

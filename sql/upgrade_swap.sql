@@ -57,8 +57,8 @@ COMMENT ON INDEX mail.users_name IS 'for the search by name';
 CREATE INDEX users_smtp ON mail.users (smtp);
 ALTER TABLE mail.users ADD CONSTRAINT users_local_part_not_empty CHECK (local_part <> '');
 ALTER TABLE mail.users ADD CONSTRAINT users_no_smtp_without_imap CHECK (smtp OR NOT imap) NOT VALID;
+ALTER TABLE mail.users ADD CONSTRAINT users_named CHECK (name <> '') NOT VALID;
 ALTER TABLE mail.users ALTER COLUMN name SET STATISTICS 300, SET (fillfactor = 90);
-ALTER TABLE mail.users ALTER COLUMN mid SET DEFAULT 2;
 ALTER SEQUENCE mail.users_uid OWNED BY mail.users.uid;
 CREATE TABLE mail.audit (uid bigint, what text);
 CREATE FUNCTION mail.audit_users() RETURNS trigger LANGUAGE plpgsql AS $$
