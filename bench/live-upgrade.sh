@@ -179,7 +179,7 @@ awk -v a="$t_start" -v b="$t_end" '
 	  print phase, lat, wait }' "$work/waits" "$work/all" > "$work/lat"
 # (the 0.5.2 clients are stopped by pg_terminate_backend at the end: those
 # aborts are not failures)
-cat "$work/pgbench.err" "$work/pgbench06.err" | grep -v 'administrator command\|server closed\|connection to server\|terminated abnormally\|perhaps the backend died' \
+cat "$work/pgbench.err" "$work/pgbench06.err" | grep -v 'administrator command\|Run was aborted\|server closed\|connection to server\|terminated abnormally\|perhaps the backend died' \
 	| grep 'aborted\|ERROR' > "$work/failures" || true
 failed=$(wc -l < "$work/failures")
 [ "$failed" -eq 0 ] || { echo "failed lookups:"; cat "$work/failures"; }
