@@ -44,6 +44,11 @@ BEGIN;
 CREATE STATISTICS mail.dba_stats ON gid, mid FROM mail.users;
 ALTER EXTENSION vmm_upgrade UPDATE;
 ROLLBACK;
+-- Refusal: a unique constraint of the DBA's on users.
+BEGIN;
+ALTER TABLE mail.users ADD CONSTRAINT users_one_name UNIQUE (name);
+ALTER EXTENSION vmm_upgrade UPDATE;
+ROLLBACK;
 SELECT t.snapshot('mail') = :'before' AS unchanged,
        (SELECT split_part(extversion, '+', 1) FROM pg_extension WHERE extname = 'vmm_upgrade') AS extversion;
 -- What the owner and the DBA put on users.
@@ -60,6 +65,9 @@ ALTER TABLE mail.users ADD CONSTRAINT users_no_smtp_without_imap CHECK (smtp OR 
 ALTER TABLE mail.users ADD CONSTRAINT users_named CHECK (name <> '') NOT VALID;
 ALTER TABLE mail.users ALTER COLUMN name SET STATISTICS 300, SET (fillfactor = 90);
 ALTER SEQUENCE mail.users_uid OWNED BY mail.users.uid;
+CREATE TABLE mail.dba_domains (gid bigint PRIMARY KEY);
+INSERT INTO mail.dba_domains SELECT gid FROM mail.domain_data;
+ALTER TABLE mail.users ADD CONSTRAINT users_dba_domain FOREIGN KEY (gid) REFERENCES mail.dba_domains (gid);
 CREATE TABLE mail.audit (uid bigint, what text);
 CREATE FUNCTION mail.audit_users() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

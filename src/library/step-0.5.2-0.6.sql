@@ -216,7 +216,7 @@ BEGIN
     --    nothing outside them may depend on them (a view, a foreign key of
     --    another table, a trigger on named columns, ...), nor may users
     --    carry what the new table would not (extended statistics,
-    --    inheritance).  No CASCADE anywhere: such an object stops the update
+    --    inheritance, a unique or exclusion constraint of the DBA's).  No CASCADE anywhere: such an object stops the update
     --    here, before anything is changed.
     --    (What hangs on users itself, its constraints, indexes, defaults and
     --    triggers, is part of the set: steps 5 to 8 carry it over.)
@@ -237,6 +237,11 @@ BEGIN
     refused := ARRAY(
         SELECT format('statistics object %I on table users', x.stxname)
           FROM pg_statistic_ext x WHERE x.stxrelid = old_users
+        UNION ALL
+        SELECT format('constraint %I on table users', k.conname)
+          FROM pg_constraint k
+         WHERE k.conrelid = old_users AND k.contype IN ('p', 'u', 'x')
+           AND k.conname NOT IN ('pkey_users', 'ukey_users_uid')
         UNION ALL
         SELECT format('table %s inherits from table users', i.inhrelid::regclass)
           FROM pg_inherits i WHERE i.inhparent = old_users
@@ -382,13 +387,17 @@ BEGIN
     -- 7. users, constraints: the layout's, the primary key and the unique
     --    uid under temporary names (their indexes' names are taken until
     --    the swap), and the DBA's CHECK constraints (validated as the owner
-    --    in the same scan; NOT VALID ones stay so).  The DBA's indexes, with
+    --    in the same scan; NOT VALID ones stay so) and foreign keys to other
+    --    tables.  The DBA's indexes, with
     --    temporary names.  Those on the flag columns go, as DROP COLUMN
     --    would drop them.
     SELECT string_agg(format(', ADD CONSTRAINT %I %s', k.conname, pg_get_constraintdef(k.oid)), '' ORDER BY k.conname)
       INTO checks
       FROM pg_constraint k
-     WHERE k.conrelid = old_users AND k.contype = 'c' AND NOT k.conkey && flag_cols;
+     WHERE k.conrelid = old_users AND NOT k.conkey && flag_cols
+       AND (k.contype = 'c'
+            OR k.contype = 'f' AND k.conname NOT IN ('fkey_users_gid_domain_data', 'fkey_users_mid_maillocation',
+                                                     'fkey_users_tid_transport'));
     PERFORM vmm_upgrade._as_owner(tmp_rel::regclass, format($q$
         ALTER TABLE %2$s
             ADD CONSTRAINT %3$I PRIMARY KEY (local_part, gid),
