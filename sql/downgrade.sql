@@ -360,6 +360,14 @@ DROP EVENT TRIGGER t_fail_at_nth;
 ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2';
 RESET client_min_messages;
 SELECT local_part, smtp, pop3, imap, managesieve, tid FROM f11.users ORDER BY uid;
+-- 4. The grants of the way back with a Postfix role that does not exist:
+-- the 0.6 grants of the Dovecot role taken back, SELECT on the Dovecot
+-- views granted; the WARNING is the one of the 0.4 -> 0.5.2 step (one
+-- 0.5.2 grant, _grant_0_5_2).
+BEGIN;
+SET LOCAL vmm_upgrade.postfix_role = regress_vmm_down_nosuch;
+SELECT unnest(vmm_upgrade._grant_0_5_2('f11')) AS statement;
+ROLLBACK;
 \c contrib_regression
 DROP DATABASE vmm_t_downgrade;
 DROP ROLE regress_vmm_down_dovecot;

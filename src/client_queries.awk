@@ -87,8 +87,10 @@ END {
 }
 
 # The rows as the ClientQuery array of src/cfg/cfg_query.c; the helper
-# rewrites files of any schema's database the same way, so @p@ goes.
-function emit_c(    i, q, param, what) {
+# rewrites files of any schema's database the same way, so @p@ goes.  what
+# and back name the two directions for its report ("view -> function()",
+# "function() -> view").
+function emit_c(    i, q, param, what, back) {
 	print "/* Generated from src/client_queries.tsv by src/client_queries.awk: do not edit. */"
 	print "static const ClientQuery client_queries[] = {"
 	for (i = 1; i <= n; i++) {
@@ -98,13 +100,16 @@ function emit_c(    i, q, param, what) {
 		if (client[i] == "postfix")
 			param = substr(setting[i], 7, length(setting[i]) - 9)
 		what = "-"
-		if (old_query[i] != "-")
+		back = "-"
+		if (old_query[i] != "-") {
 			what = called(old_query[i]) " -> " called(query[i]) "()"
-		printf "\t{%s, %s, %s, %s, %s,\n\t\t%s,\n\t\t%s,\n\t%s},\n",
+			back = called(query[i]) "() -> " called(old_query[i])
+		}
+		printf "\t{%s, %s, %s, %s, %s,\n\t\t%s,\n\t\t%s,\n\t%s, %s},\n",
 			cstr(client[i]), cstr(setting[i]), cstr(param), cstr(old_name[i]),
-			cstr(variant[i]), cstr(old_query[i]), cstr(q), cstr(what)
+			cstr(variant[i]), cstr(old_query[i]), cstr(q), cstr(what), cstr(back)
 	}
-	print "\t{NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}"
+	print "\t{NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}"
 	print "};"
 }
 

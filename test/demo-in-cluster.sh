@@ -56,7 +56,10 @@ if psql -qXtA -d mailsys -c "SELECT count(*) FROM pg_extension_update_paths('vmm
 	chmod 755 "$E2E_WORK"
 	. test/e2e/lib.sh
 	demo_cleanup() {
-		e2e_dovecot_stop "$E2E_WORK/dovecot"
+		local d
+		[ -f "$E2E_WORK/pids" ] && while read -r d; do kill "$d" 2>/dev/null; done < "$E2E_WORK/pids"
+		[ -f "$E2E_WORK/started-dovecot" ] && sort -u "$E2E_WORK/started-dovecot" |
+			while read -r d; do e2e_dovecot_stop "$d"; done
 		rm -rf "$E2E_WORK"
 	}
 	trap demo_cleanup EXIT
@@ -126,4 +129,43 @@ SQL
 	echo "-- (the transport map of 0.6 answers for any address of a domain: the alias"
 	echo "-- and the unknown address now get the domain's transport)"
 	show_lookups "vmm 0.6's queries"
+
+	# The live procedure on a second mail database: the real clients ask
+	# without pause while the DBA upgrades (e2e_live_procedure in
+	# test/e2e/lib.sh; the test suite does the same against a hot standby
+	# too, test/e2e/run.sh scenario live).
+	live_users=${DEMO_LIVE_USERS:-500}
+	echo
+	echo "== The live procedure: the same upgrade while Postfix and Dovecot keep asking"
+	echo "-- A second vmm 0.5.2 database 'mailsys_live' ($live_users accounts). postmap -q (mailbox and"
+	echo "-- domain maps) and doveadm auth test / doveadm user ask it without pause, each answer"
+	echo "-- compared with the one the 0.5.2 views gave before; meanwhile the DBA types:"
+	echo "--   SET vmm_upgrade.compatibility_views = on; ALTER EXTENSION vmm_upgrade UPDATE;"
+	echo "--   vmm-cfg-upgrade ...; postfix reload; doveadm reload"
+	echo "--   SELECT vmm_upgrade.drop_compatibility_views();"
+	createdb mailsys_live
+	psql -qX -d mailsys_live -v ON_ERROR_STOP=1 -v users="$live_users" <<'SQL'
+\set ECHO none
+\set schema public
+\set dovecot 1.2
+\set lookups false
+\i test/fixtures/vmm-0.5.2.sql
+\i test/fixtures/generate-0.5.2.sql
+CREATE EXTENSION vmm_upgrade VERSION '0.5.2';
+GRANT SELECT ON postfix_alias, postfix_gid, postfix_maildir, postfix_relocated, postfix_transport, postfix_uid TO postfix;
+GRANT SELECT ON dovecot_password, dovecot_user TO dovecot;
+SQL
+	python=python3
+	cfgtool=src/cfg/vmm-cfg-upgrade
+	: > "$E2E_WORK/pids"
+	L=$E2E_WORK/live
+	e2e_write_postfix_052 "$L/primary/postfix" 127.0.0.1 "$PGPORT" mailsys_live "$pfpw" off
+	e2e_write_dovecot_052 "$L/primary/dovecot" 127.0.0.1 "$PGPORT" mailsys_live "$dcpw" vmm-demo-live
+	e2e_live_expect mailsys_live "$L/live.expect"
+	e2e_dovecot_start "$L/primary/dovecot"
+	e2e_live_procedure "$L" mailsys_live "${DEMO_HOLD:-2}" primary="$L/primary" |
+		sed 's/^ok   live: /ok   /; s/^FAIL live: /FAIL /; s/^live: //'
+	e2e_dovecot_stop "$L/primary/dovecot"
+	echo "-- (the update's transaction was held open ${DEMO_HOLD:-2} s, standing in for a bigger mail system;"
+	echo "-- lookups on the views and tables it replaces wait for its commit, then answer)"
 fi

@@ -803,6 +803,11 @@ emit_chunk(Emitter *e, const IniChunk *ch)
 			else
 				emit_src(e, l);
 		}
+		else if (ch->kind == CH_ENTRY && ch->drop_comment && l + 1 == ch->optline &&
+				 e->f->lines[l].len == strlen(ch->drop_comment) &&
+				 memcmp(e->f->lines[l].text, ch->drop_comment,
+						e->f->lines[l].len) == 0)
+			continue;
 		else if (ch->kind == CH_ENTRY && e->f->info[l].kind == LK_CONT)
 		{
 			if (ch->commented)

@@ -59,6 +59,9 @@ typedef struct IniChunk
 	const char *newname;		/* rename to this */
 	char	   *newvalue;		/* replace the value by this (owned) */
 	const char *extra_comment;	/* line to put above the option line */
+	const char *drop_comment;	/* the comment line directly above the
+								 * option line, if it is exactly this,
+								 * goes (undoes an extra_comment) */
 	int			commented;		/* superseded duplicate: comment it out */
 	const char *gen_comment;	/* CH_NEW: comment line */
 	char	   *gen_value;		/* CH_NEW: value (owned) */

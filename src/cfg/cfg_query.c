@@ -3,7 +3,7 @@
  * cfg_query.c
  *	  Rewrite the SQL queries of Postfix's pgsql-*.cf lookup tables and of
  *	  Dovecot's dovecot-sql.conf(.ext) from vmm 0.5.2's views to vmm 0.6's
- *	  functions, in memory.
+ *	  functions, or back (--revert), in memory.
  *
  * Only the query values are touched; connection settings, comments and
  * layout stay byte for byte.  A query is rewritten only when it is, up
@@ -17,7 +17,9 @@
  * from which the extension's update WARNINGs are made too.  Both kinds of
  * file go through one driver, rewrite_queries(); they differ only in how
  * settings are read (postfix_settings, dovecot_settings) and in what a
- * file as a whole is told it lacks.
+ * file as a whole is told it lacks.  The way back is the same table read
+ * the other way: a vmm 0.6 query becomes the vmm 0.5.2 query of its line,
+ * a vmm 0.5.2 (or 0.4) query is fine as it is.
  *
  * src/cfg/cfg_query.c
  *
@@ -46,6 +48,7 @@ typedef struct ClientQuery
 	const char *old_query;		/* vmm 0.5.2's query, NULL: new in 0.6 */
 	const char *query;			/* vmm 0.6's query */
 	const char *what;			/* for the report: "view -> function()" */
+	const char *back;			/* for the revert's: "function() -> view" */
 } ClientQuery;
 
 #include "client_queries_data.h"
@@ -85,7 +88,8 @@ static const char *const postfix_kept[] = {
 /* What lookup() made of a query. */
 #define QUERY_UNKNOWN	0		/* none of the stock queries: left alone */
 #define QUERY_CURRENT	1		/* already vmm 0.6's */
-#define QUERY_OLD		2		/* vmm 0.5.2's: to be rewritten */
+#define QUERY_OLD		2		/* to be rewritten (the other generation's) */
+#define QUERY_NO_OLD	3		/* --revert: vmm 0.6's, with no vmm 0.5.2 query */
 
 /* characters around which SQL whitespace carries no meaning */
 static int
@@ -313,6 +317,51 @@ lookup(const char *client, const char *setting, const char *variant,
 	return *row != NULL ? QUERY_OLD : current ? QUERY_CURRENT : QUERY_UNKNOWN;
 }
 
+/*
+ * lookup() the other way (--revert): a vmm 0.6 query of any variant is
+ * QUERY_OLD, *row its line, whose vmm 0.5.2 query replaces it, or
+ * QUERY_NO_OLD where vmm 0.5.2 has none (the map is new in 0.6); a vmm
+ * 0.5.2 query, vmm 0.4's sender-login query (vmm 0.5.2 has both views it
+ * reads) and those vmm 0.6 kept are QUERY_CURRENT.
+ */
+static int
+lookup_back(const char *client, const char *setting, const char *query,
+			size_t n, const ClientQuery **row)
+{
+	StrBuf		q,
+				k;
+	int			current = 0;
+	int			i;
+
+	sb_init(&q);
+	sb_init(&k);
+	sql_normalize(query, n, &q);
+	*row = NULL;
+	for (i = 0; client_queries[i].client != NULL; i++)
+	{
+		const ClientQuery *cq = &client_queries[i];
+
+		if (strcmp(cq->client, client) != 0 ||
+			(setting != NULL && strcmp(cq->setting, setting) != 0))
+			continue;
+		if (*row == NULL && is_query(&q, cq->query, &k))
+			*row = cq;
+		else if (cq->old_query != NULL && is_query(&q, cq->old_query, &k))
+			current = 1;
+	}
+	for (i = 0; strcmp(client, "postfix") == 0 && postfix_kept[i] != NULL; i++)
+		if (is_query(&q, postfix_kept[i], &k))
+			current = 1;
+	for (i = 0; strcmp(client, "postfix") == 0 && postfix_04[i].setting != NULL; i++)
+		if (is_query(&q, postfix_04[i].old_query, &k))
+			current = 1;
+	sb_free(&q);
+	sb_free(&k);
+	if (*row != NULL)
+		return (*row)->old_query != NULL ? QUERY_OLD : QUERY_NO_OLD;
+	return current ? QUERY_CURRENT : QUERY_UNKNOWN;
+}
+
 /* Does some Dovecot line of src/client_queries.tsv have this setting? */
 static int
 dovecot_query_setting(const char *name)
@@ -525,13 +574,15 @@ first_of_setting(int k)
 /*
  * Rewrite the queries of one Postfix table or Dovecot SQL file held in
  * memory (client "postfix" or "dovecot"): each query setting that is
- * vmm 0.5.2's stock query gets vmm 0.6's of the variant asked for, any
- * other is reported; then what the file as a whole lacks is reported.
- * Returns 0 or an exit code (binary data, malformed line).
+ * vmm 0.5.2's stock query gets vmm 0.6's of the variant asked for (revert:
+ * each vmm 0.6 query gets vmm 0.5.2's), any other is reported; then what
+ * the file as a whole lacks is reported.  Returns 0 or an exit code
+ * (binary data, malformed line).
  */
 static int
 rewrite_queries(const char *client, const char *fname, const char *buf,
-				size_t len, const char *variant, Rewrite *rw, CfgError *err)
+				size_t len, const char *variant, int revert, Rewrite *rw,
+				CfgError *err)
 {
 	int			postfix = strcmp(client, "postfix") == 0;
 	SrcLine    *lines;
@@ -584,8 +635,13 @@ rewrite_queries(const char *client, const char *fname, const char *buf,
 			if (strcmp(client_queries[k].client, client) == 0 &&
 				strcmp(client_queries[k].setting, name) == 0)
 				seen[k] = 1;
-		switch (lookup(client, postfix ? NULL : name, variant,
-					   sets[i].value.data, sets[i].value.len, &row, &what))
+		if (revert)
+			rc = lookup_back(client, postfix ? NULL : name,
+							 sets[i].value.data, sets[i].value.len, &row);
+		else
+			rc = lookup(client, postfix ? NULL : name, variant,
+						sets[i].value.data, sets[i].value.len, &row, &what);
+		switch (rc)
 		{
 			case QUERY_UNKNOWN:
 				sb_printf(&rw->report,
@@ -594,9 +650,19 @@ rewrite_queries(const char *client, const char *fname, const char *buf,
 						  sets[i].value.data);
 				break;
 			case QUERY_OLD:
-				repl[i] = row->query;
+				repl[i] = revert ? row->old_query : row->query;
 				sb_printf(&rw->report, "%s:%d: %s rewritten: %s\n", fname,
-						  lines[sets[i].first].lineno, name, what);
+						  lines[sets[i].first].lineno, name,
+						  revert ? row->back : what);
+				if (revert && row->variant != NULL)
+					sb_printf(&rw->report,
+							  "%s:%d: %s: vmm 0.5.2 has no quota table, so quota_rule is gone; remove the quota plugin's SQL dictionary too\n",
+							  fname, lines[sets[i].first].lineno, name);
+				break;
+			case QUERY_NO_OLD:
+				sb_printf(&rw->report,
+						  "%s:%d: %s kept: vmm 0.5.2 answers it only with its optional lookup functions (SET vmm_upgrade.lookups_052 = on before the downgrade creates them); without them remove %s from main.cf\n",
+						  fname, lines[sets[i].first].lineno, name, row->param);
 				break;
 			default:
 				break;
@@ -614,11 +680,16 @@ rewrite_queries(const char *client, const char *fname, const char *buf,
 
 		if (strcmp(cq->client, client) != 0)
 			continue;
-		if (postfix && cq->old_name != NULL &&
+		if (postfix && cq->old_name != NULL && !revert &&
 			strcmp(base, cq->old_name) == 0)
 			sb_printf(&rw->report,
 					  "%s: vmm 0.6 names this file %s; it keeps its name here (%s in main.cf refers to it)\n",
 					  fname, cq->setting, cq->param);
+		if (postfix && cq->old_name != NULL && revert &&
+			strcmp(base, cq->setting) == 0)
+			sb_printf(&rw->report,
+					  "%s: vmm 0.5.2 names this file %s; it keeps its name here (%s in main.cf refers to it)\n",
+					  fname, cq->old_name, cq->param);
 		/* a Dovecot setting not there: say so once, at its first line */
 		if (!postfix && !seen[k] && first_of_setting(k))
 			sb_printf(&rw->report, "%s: no %s setting\n", fname,
@@ -635,25 +706,57 @@ rewrite_queries(const char *client, const char *fname, const char *buf,
 }
 
 /*
- * Rewrite the query of one Postfix pgsql table file held in memory.
- * Returns 0 or an exit code (malformed line).
+ * Rewrite the query of one Postfix pgsql table file held in memory, to
+ * vmm 0.6's (revert: back to vmm 0.5.2's).  Returns 0 or an exit code
+ * (malformed line).
  */
 int
-postfix_rewrite(const char *fname, const char *buf, size_t len,
+postfix_rewrite(const char *fname, const char *buf, size_t len, int revert,
 				Rewrite *rw, CfgError *err)
 {
-	return rewrite_queries("postfix", fname, buf, len, NULL, rw, err);
+	return rewrite_queries("postfix", fname, buf, len, NULL, revert, rw, err);
 }
 
 /*
  * Rewrite password_query and user_query of a Dovecot SQL file held in
- * memory; quota selects dovecotquotauser() for the user query.  Returns
- * 0 or an exit code (malformed line).
+ * memory; quota selects dovecotquotauser() for the user query; revert
+ * puts vmm 0.5.2's queries back instead (either Dovecot variant: vmm
+ * 0.5.2's queries name no sieve column, Dovecot's %Ls does).  Returns 0 or
+ * an exit code (malformed line).
  */
 int
 dovecot_rewrite(const char *fname, const char *buf, size_t len, int quota,
-				Rewrite *rw, CfgError *err)
+				int revert, Rewrite *rw, CfgError *err)
 {
 	return rewrite_queries("dovecot", fname, buf, len,
-						   quota ? "quota" : NULL, rw, err);
+						   quota ? "quota" : NULL, revert, rw, err);
+}
+
+/*
+ * --revert: is buf exactly what the forward rewrite (either user_query
+ * variant) made of the backup data?  Then the backup is what the file was.
+ */
+int
+queries_backup_matches(const char *client, const char *name,
+					   const char *data, size_t dlen,
+					   const char *buf, size_t len)
+{
+	int			quota,
+				ok = 0;
+
+	for (quota = 0; quota < 2 && !ok; quota++)
+	{
+		Rewrite		rw;
+		CfgError	err;
+
+		if (quota && strcmp(client, "dovecot") != 0)
+			break;
+		rewrite_init(&rw);
+		memset(&err, 0, sizeof(err));
+		ok = rewrite_queries(client, name, data, dlen, quota ? "quota" : NULL,
+							 0, &rw, &err) == 0 && rw.changed &&
+			rw.out.len == len && (len == 0 || memcmp(rw.out.data, buf, len) == 0);
+		rewrite_free(&rw);
+	}
+	return ok;
 }

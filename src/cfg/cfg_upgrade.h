@@ -3,7 +3,8 @@
  * cfg_upgrade.h
  *	  Shared declarations of vmm-cfg-upgrade: growable buffers, line
  *	  splitting, the in-memory rewriters for vmm.cfg, Postfix pgsql-*.cf
- *	  and Dovecot SQL files, and the unified diff printer.
+ *	  and Dovecot SQL files (both ways: to vmm 0.6 and, --revert, back to
+ *	  0.5.2), and the unified diff printer.
  *
  * The rewriters work purely in memory (bytes in, bytes and a report
  * out) so that the fuzz target can drive them without touching files;
@@ -113,10 +114,26 @@ extern int	vmmcfg_upgrade(const char *fname, const char *buf, size_t len,
 						   const UpgradeOpts *opts, Rewrite *rw,
 						   int *generation, CfgError *err);
 
+/* a backup of vmm.cfg, for the way back: its name (for the report), content */
+typedef struct CfgBackup
+{
+	const char *name;
+	const char *data;
+	size_t		len;
+} CfgBackup;
+
+extern int	vmmcfg_revert(const char *fname, const char *buf, size_t len,
+						  const CfgBackup *baks, size_t nbaks, Rewrite *rw,
+						  int *generation, int *used, CfgError *err);
+
 extern int	postfix_rewrite(const char *fname, const char *buf, size_t len,
-							Rewrite *rw, CfgError *err);
+							int revert, Rewrite *rw, CfgError *err);
 extern int	dovecot_rewrite(const char *fname, const char *buf, size_t len,
-							int quota, Rewrite *rw, CfgError *err);
+							int quota, int revert, Rewrite *rw, CfgError *err);
+
+extern int	queries_backup_matches(const char *client, const char *name,
+								   const char *data, size_t dlen,
+								   const char *buf, size_t len);
 
 extern void cfg_unified_diff(const char *oldname, const char *newname,
 							 const char *a, size_t alen,

@@ -3,7 +3,9 @@
  * cfg_vmmcfg.c
  *	  vmm's rules for vmm.cfg: what vmm 0.6 renamed, added and dropped,
  *	  and how misc.dovecot_version is found, applied to a vmm.cfg held in
- *	  memory through the INI model of cfg_ini.c.
+ *	  memory through the INI model of cfg_ini.c; and the way back to vmm
+ *	  0.5.2 (vmmcfg_revert), from the forward run's backup or by the same
+ *	  rules read backwards.
  *
  * The file itself (ConfigParser's syntax, the admin's comments, blank
  * lines, order and line ends) is cfg_ini.c's business; this file knows
@@ -34,6 +36,7 @@ typedef struct Ctx
 	size_t		capitems;
 	StrBuf		notes;			/* what else the report says */
 	int			gen04;			/* a vmm 0.4 file */
+	int			revert;			/* going back to vmm 0.5.2 */
 } Ctx;
 
 /* ----------------------------------------------------------------------
@@ -70,6 +73,38 @@ static const char *const opt_misc[] = {
 };
 static const char *const *const opt_order[] = {
 	opt_database, opt_mailbox, opt_domain, opt_account, opt_bin, opt_misc
+};
+
+/* the same for vmm 0.5.2's sample vmm.cfg, for the way back */
+static const char *const sec_order_052[] = {
+	"database", "maildir", "services", "domdir", "bin", "misc", "config", NULL
+};
+static const char *const opt_database_052[] = {
+	"host", "user", "pass", "name", NULL
+};
+static const char *const opt_maildir_052[] = {
+	"name", "folders", "mode", "diskusage", "delete", NULL
+};
+static const char *const opt_services_052[] = {
+	"smtp", "pop3", "imap", "sieve", NULL
+};
+static const char *const opt_domdir_052[] = {
+	"base", "mode", "delete", NULL
+};
+static const char *const opt_misc_052[] = {
+	"passwdscheme", "gid_mail", "forcedel", "transport", "dovecotvers", NULL
+};
+static const char *const opt_config_052[] = {
+	"done", NULL
+};
+static const char *const *const opt_order_052[] = {
+	opt_database_052, opt_maildir_052, opt_services_052, opt_domdir_052,
+	opt_bin, opt_misc_052, opt_config_052
+};
+static const char *const sec_title_052[] = {
+	"database settings", "mail directory settings (vmm 0.5.2)",
+	"services of new accounts (vmm 0.5.2)", "domain directory settings (vmm 0.5.2)",
+	"external binaries", "misc settings", "configuration state (vmm 0.5.2)"
 };
 
 /* titles for the banner comment of a section we have to create */
@@ -151,6 +186,20 @@ static const char *const obsolete_sections[] = {
 	"domdir", "maildir", "services", "config", NULL
 };
 
+/* sections vmm 0.5.2 does not have, for the way back */
+static const char *const new_sections[] = {
+	"mailbox", "domain", "account", NULL
+};
+
+/*
+ * vmm 0.5.2's values for the two options vmm 0.6 dropped, put back on the
+ * way back without a backup: the sample's GID of the mail group, and
+ * config.done = true (the file was configured; vmm 0.5.2 will not run on
+ * a file it thinks is not).
+ */
+#define V052_GID_MAIL "8"
+#define V052_DONE "true"
+
 /*
  * vmm 0.4 -> 0.5 (vmm's update_config_0.4.x-0.5.py): maildir.folder
  * became maildir.name; these two were added when missing.  A 0.4 file
@@ -195,6 +244,32 @@ section_rank(const char *sec)
 	return list_index(sec_order, sec);
 }
 
+/* IniSectionRank for the way back: in vmm 0.5.2's sample. */
+static int
+section_rank_052(const char *sec)
+{
+	return list_index(sec_order_052, sec);
+}
+
+/*
+ * IniOptionRank for the way back: vmm 0.5.2's order; the two misc options
+ * renamed in place count under their old names.
+ */
+static int
+option_rank_052(const char *sec, const char *opt)
+{
+	int			s = list_index(sec_order_052, sec);
+
+	if (s < 0 || opt == NULL)
+		return -1;
+	if (strcmp(sec, "misc") == 0 && strcmp(opt, "dovecot_version") == 0)
+		opt = "dovecotvers";
+	else if (strcmp(sec, "misc") == 0 && strcmp(opt, "password_scheme") == 0)
+		opt = "passwdscheme";
+	return list_index(opt_order_052[s], opt);
+}
+
+
 /*
  * IniOptionRank: the position of option opt in vmm 0.6's order for section
  * sec, or -1.  The two misc options renamed in place count under their new
@@ -215,17 +290,27 @@ option_rank(const char *sec, const char *opt)
 	return list_index(opt_order[s], opt);
 }
 
+/* The option order of the generation we are going to. */
+static IniOptionRank
+opt_rank(const Ctx *c)
+{
+	return c->revert ? option_rank_052 : option_rank;
+}
+
 /*
- * A section vmm 0.6 has, created where its sample file has it (with the
+ * A section vmm 0.6 has (revert: vmm 0.5.2), created where that
+ * version's sample file has it (with the
  * sample's banner) if the file lacks it.
  */
 static IniSection *
 vmm_section(Ctx *c, const char *name)
 {
-	int			k = list_index(sec_order, name);
+	int			k = list_index(c->revert ? sec_order_052 : sec_order, name);
+	const char *const *titles = c->revert ? sec_title_052 : sec_title;
 
-	return ini_get_section(&c->ini, name, section_rank,
-						   k >= 0 ? sec_title[k] : NULL);
+	return ini_get_section(&c->ini, name,
+						   c->revert ? section_rank_052 : section_rank,
+						   k >= 0 ? titles[k] : NULL);
 }
 
 /* Queue one "R|M|N   section.option = value" report line. */
@@ -270,7 +355,7 @@ add_generated(Ctx *c, const char *sec, const char *opt, const char *value,
 			  const char *comment, char status)
 {
 	ini_add_option(&c->ini, vmm_section(c, sec), opt, value, comment,
-				   option_rank);
+				   opt_rank(c));
 	add_item(c, status, sec, opt, value);
 }
 
@@ -290,9 +375,10 @@ modify_option(Ctx *c, IniChunk *ch, const char *sec, const char *value)
  * Which generation is this file?  Any 0.5.2-only section or option makes
  * it a 0.5.2 file (perhaps partly edited by hand already); otherwise any
  * 0.6-only one makes it 0.6; a file with neither is not a vmm.cfg we know.
+ * *mixed (if given) tells a 0.5.2 file that has 0.6-only ones too.
  */
 static int
-detect_generation(const IniFile *f)
+detect_generation(const IniFile *f, int *mixed)
 {
 	static const char *const old_misc[] = {
 		"passwdscheme", "gid_mail", "forcedel", "transport", "dovecotvers",
@@ -333,6 +419,8 @@ detect_generation(const IniFile *f)
 				new = 1;
 		}
 	}
+	if (mixed != NULL)
+		*mixed = old && new;
 	if (old)
 	{
 		/* vmm 0.4's maildir.folder (in any [maildir], before merging) */
@@ -407,7 +495,7 @@ apply_rename(Ctx *c, const Rename *r, CfgError *err)
 		return 0;				/* renamed in place */
 	ch = ini_take(src, (size_t) si);
 	dst = vmm_section(c, r->nsec);
-	ini_place(&c->ini, dst, &ch, option_rank);
+	ini_place(&c->ini, dst, &ch, opt_rank(c));
 	return 0;
 }
 
@@ -673,13 +761,16 @@ set_dovecot_version(Ctx *c, const UpgradeOpts *opts, CfgError *err)
 }
 
 /*
- * An obsolete section goes once everything in it has moved; if it still
- * holds options we do not know, it stays (vmm 0.6 ignores it) and we say
- * so, rather than throw the admin's settings away.
+ * An obsolete section (of vmm 0.5.2; revert: of vmm 0.6) goes once
+ * everything in it has moved; if it still holds options we do not know,
+ * it stays (vmm ignores it) and we say so, rather than throw the admin's
+ * settings away.
  */
 static void
 remove_obsolete_sections(Ctx *c)
 {
+	const char *const *obsolete = c->revert ? new_sections : obsolete_sections;
+
 	size_t		i,
 				j;
 
@@ -689,7 +780,7 @@ remove_obsolete_sections(Ctx *c)
 		int			live = 0;
 
 		if (s->removed || s->name == NULL ||
-			list_index(obsolete_sections, s->name) < 0)
+			list_index(obsolete, s->name) < 0)
 			continue;
 		for (j = 0; j < s->nchunks; j++)
 			if (s->chunks[j].kind != CH_LOOSE && !s->chunks[j].commented)
@@ -706,7 +797,8 @@ remove_obsolete_sections(Ctx *c)
 			continue;
 		}
 		s->removed = 1;
-		sb_printf(&c->notes, "Removed section \"%s\" (obsolete)\n", s->name);
+		sb_printf(&c->notes, "Removed section \"%s\" (%s)\n", s->name,
+				  c->revert ? "not in vmm 0.5.2" : "obsolete");
 	}
 }
 
@@ -739,6 +831,8 @@ warn_interpolation(Ctx *c)
 			ini_value(&c->ini, ch, &v);
 			if (strstr(v.data, "%(") != NULL)
 				sb_printf(&c->notes,
+						  c->revert ?
+						  "Warning: %s.%s (line %d) contains \"%%(\": vmm 0.6 read it as it is, vmm 0.5.2 expands it\n" :
 						  "Warning: %s.%s (line %d) contains \"%%(\": vmm 0.5.2 expanded it, vmm 0.6 reads it as it is\n",
 						  s->name, ini_chunk_name(ch), ini_lineno(&c->ini, ch));
 		}
@@ -757,6 +851,37 @@ free_ctx(Ctx *c)
 		free(c->items[i]);
 	free(c->items);
 	sb_free(&c->notes);
+}
+
+/*
+ * The end of both ways: obsolete sections go, warnings, then the file and
+ * the report are written.
+ */
+static void
+finish(Ctx *c, const char *buf, size_t len, Rewrite *rw)
+{
+	const char *ver = c->revert ? "vmm 0.5.2" : "vmm 0.6";
+	size_t		i;
+
+	remove_obsolete_sections(c);
+	warn_interpolation(c);
+	if (!ini_has_option(&c->ini, "database", "user"))
+		sb_printf(&c->notes, "Warning: %s needs database.user, which is not set\n", ver);
+	if (!ini_has_option(&c->ini, "database", "pass"))
+		sb_printf(&c->notes, "Warning: %s needs database.pass, which is not set\n", ver);
+
+	ini_write(&c->ini, &rw->out);
+	rw->changed = (rw->out.len != len ||
+				   (len > 0 && memcmp(rw->out.data, buf, len) != 0));
+	if (c->nitems > 0)
+		qsort(c->items, c->nitems, sizeof(char *), item_cmp);
+	for (i = 0; i < c->nitems; i++)
+	{
+		sb_puts(&rw->report, c->items[i]);
+		sb_puts(&rw->report, "\n");
+	}
+	if (c->notes.len > 0)
+		sb_append(&rw->report, c->notes.data, c->notes.len);
 }
 
 /*
@@ -788,7 +913,7 @@ vmmcfg_upgrade(const char *fname, const char *buf, size_t len,
 	rc = ini_parse(&c.ini, fname, buf, len, err);
 	if (rc != 0)
 		goto done;
-	*generation = detect_generation(&c.ini);
+	*generation = detect_generation(&c.ini, NULL);
 	if (*generation == CFG_GEN_UNKNOWN)
 	{
 		cfg_set_error(err, CFG_EXIT_UNKNOWN, fname, 0,
@@ -826,25 +951,305 @@ vmmcfg_upgrade(const char *fname, const char *buf, size_t len,
 		if (!ini_has_option(&c.ini, newopts[i].sec, newopts[i].opt))
 			add_generated(&c, newopts[i].sec, newopts[i].opt,
 						  newopts[i].value, newopts[i].comment, 'N');
-	remove_obsolete_sections(&c);
-	warn_interpolation(&c);
-	if (!ini_has_option(&c.ini, "database", "user"))
-		sb_puts(&c.notes, "Warning: vmm 0.6 needs database.user, which is not set\n");
-	if (!ini_has_option(&c.ini, "database", "pass"))
-		sb_puts(&c.notes, "Warning: vmm 0.6 needs database.pass, which is not set\n");
+	finish(&c, buf, len, rw);
 
-	ini_write(&c.ini, &rw->out);
-	rw->changed = (rw->out.len != len ||
-				   (len > 0 && memcmp(rw->out.data, buf, len) != 0));
-	if (c.nitems > 0)
-		qsort(c.items, c.nitems, sizeof(char *), item_cmp);
-	for (i = 0; i < c.nitems; i++)
+done:
+	if (rc != 0)
 	{
-		sb_puts(&rw->report, c.items[i]);
-		sb_puts(&rw->report, "\n");
+		sb_free(&rw->out);
+		sb_free(&rw->report);
+		rw->changed = 0;
 	}
-	if (c.notes.len > 0)
-		sb_append(&rw->report, c.notes.data, c.notes.len);
+	free_ctx(&c);
+	return rc;
+}
+
+/* ----------------------------------------------------------------------
+ * The way back: vmm 0.6 -> 0.5.2
+ * ---------------------------------------------------------------------- */
+
+/*
+ * vmm 0.5.2's misc.dovecotvers for a Dovecot version: its major and minor
+ * digits ("1.2.11" -> "12", "2.0.21" -> "20"), the inverse of
+ * map_dovecotvers.  Returns 0 when the version has no such form.
+ */
+static int
+unmap_dovecot_version(const char *v, char *out, size_t outsize)
+{
+	if (!isdigit((unsigned char) v[0]) || v[1] != '.' ||
+		!isdigit((unsigned char) v[2]) || (v[3] != '.' && v[3] != '\0') ||
+		v[0] == '0')
+		return 0;
+	snprintf(out, outsize, "%c%c", v[0], v[2]);
+	return 1;
+}
+
+/*
+ * misc.dovecot_version goes back to misc.dovecotvers (renamed in place,
+ * value in vmm 0.5.2's form); without one, dovecotvers = 12, the value
+ * vmm's own fallback 1.2.11 came from.  Returns 0 or an exit code.
+ */
+static int
+revert_dovecot_version(Ctx *c, CfgError *err)
+{
+	IniSection *misc = ini_find_section(&c->ini, "misc");
+	long		ni = ini_find_option(misc, "dovecot_version");
+	char		vers[8];
+	StrBuf		v;
+
+	if (ni < 0)
+	{
+		if (!ini_has_option(&c->ini, "misc", "dovecotvers"))
+			add_generated(c, "misc", "dovecotvers", "12",
+						  "; Dovecot's major and minor version, e.g. 11 or 12 (Int, vmm 0.5.2)",
+						  'N');
+		return 0;
+	}
+	sb_init(&v);
+	ini_value(&c->ini, &misc->chunks[ni], &v);
+	if (!unmap_dovecot_version(v.data, vers, sizeof(vers)))
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, c->ini.fname,
+					  ini_lineno(&c->ini, &misc->chunks[ni]),
+					  "misc.dovecot_version = %s has no vmm 0.5.2 dovecotvers (major and minor digit); set it to a version like 1.2.11 first",
+					  v.data);
+		sb_free(&v);
+		return err->code;
+	}
+	sb_free(&v);
+	if (ini_has_option(&c->ini, "misc", "dovecotvers"))
+	{
+		ini_drop(misc, (size_t) ni);
+		sb_printf(&c->notes,
+				  "Removed option \"dovecot_version\" from section \"misc\" (misc.dovecotvers is set)\n");
+		return 0;
+	}
+	misc->chunks[ni].newname = "dovecotvers";
+	misc->chunks[ni].drop_comment = VERSION_COMMENT "vmm 0.6)";
+	modify_option(c, &misc->chunks[ni], "misc", vers);
+	return 0;
+}
+
+/*
+ * vmm.cfg back to vmm 0.5.2 by the rules: the renames backwards, the
+ * options new in vmm 0.6 dropped (each reported with its value),
+ * dovecotvers from misc.dovecot_version, misc.gid_mail and config.done
+ * put back with vmm 0.5.2's values.  Returns 0 or an exit code.
+ */
+static int
+revert_by_rules(Ctx *c, CfgError *err)
+{
+	size_t		i;
+	int			rc;
+	IniSection *bin;
+	long		bi;
+
+	c->revert = 1;
+	ini_merge_sections(&c->ini, &c->notes);
+	ini_comment_repeats(&c->ini, &c->notes);
+	for (i = 0; renames[i].sec != NULL; i++)
+	{
+		Rename		back;
+
+		back.sec = renames[i].nsec;
+		back.opt = renames[i].nopt;
+		back.nsec = renames[i].sec;
+		back.nopt = renames[i].opt;
+		rc = apply_rename(c, &back, err);
+		if (rc != 0)
+			return rc;
+	}
+	rc = revert_dovecot_version(c, err);
+	if (rc != 0)
+		return rc;
+	for (i = 0; newopts[i].sec != NULL; i++)
+	{
+		IniSection *s = ini_find_section(&c->ini, newopts[i].sec);
+		long		k = ini_find_option(s, newopts[i].opt);
+		StrBuf		v;
+
+		if (k < 0)
+			continue;
+		sb_init(&v);
+		ini_value(&c->ini, &s->chunks[k], &v);
+		sb_printf(&c->notes,
+				  "Removed option \"%s\" from section \"%s\" (new in vmm 0.6; it was %s%s)\n",
+				  newopts[i].opt, newopts[i].sec, v.data,
+				  strcmp(v.data, newopts[i].value) == 0 ? ", the default" : "");
+		sb_free(&v);
+		ini_drop(s, (size_t) k);
+	}
+	if (!ini_has_option(&c->ini, "misc", "gid_mail"))
+	{
+		add_generated(c, "misc", "gid_mail", V052_GID_MAIL,
+					  "; GID of the mail group (Int, vmm 0.5.2; vmm 0.6 had dropped it)",
+					  'N');
+		sb_puts(&c->notes,
+				"Warning: misc.gid_mail is vmm 0.5.2's default " V052_GID_MAIL "; make it your mail group's GID\n");
+	}
+	if (!ini_has_option(&c->ini, "config", "done"))
+		add_generated(c, "config", "done", V052_DONE,
+					  "; the file has been configured (Boolean, vmm 0.5.2)", 'N');
+	bin = ini_find_section(&c->ini, "bin");
+	bi = ini_find_option(bin, "dovecotpw");
+	if (bi >= 0)
+	{
+		StrBuf		v;
+
+		sb_init(&v);
+		ini_value(&c->ini, &bin->chunks[bi], &v);
+		if (strstr(v.data, "doveadm") != NULL)
+			sb_printf(&c->notes,
+					  "Warning: bin.dovecotpw = %s, but vmm 0.5.2 runs dovecotpw (of Dovecot 1), not doveadm\n",
+					  v.data);
+		sb_free(&v);
+	}
+	return 0;
+}
+
+/*
+ * Read the value of sec.opt of a parsed file into out ("" if unset);
+ * returns whether it is set.
+ */
+static int
+get_value(const IniFile *f, const char *sec, const char *opt, StrBuf *out)
+{
+	IniSection *s = ini_find_section(f, sec);
+	long		k = ini_find_option(s, opt);
+
+	out->len = 0;
+	sb_append(out, "", 0);
+	if (k < 0)
+		return 0;
+	ini_value(f, &s->chunks[k], out);
+	return 1;
+}
+
+/*
+ * Is buf exactly what the forward run made of the backup bak?  The run is
+ * made again, without asking the system: once with the Dovecot version
+ * and doveadm the file now names (what the forward run was told by
+ * Dovecot or the command line), once with neither (what it took from the
+ * file itself).
+ */
+static int
+backup_matches(const CfgBackup *bak, const char *buf, size_t len,
+			   const char *version, const char *doveadm)
+{
+	int			pass,
+				ok = 0;
+
+	for (pass = 0; pass < 2 && !ok; pass++)
+	{
+		UpgradeOpts uo;
+		Rewrite		rw;
+		CfgError	err;
+		int			gen;
+
+		memset(&uo, 0, sizeof(uo));
+		uo.version = pass == 0 ? version : NULL;
+		uo.doveadm = doveadm;
+		rewrite_init(&rw);
+		memset(&err, 0, sizeof(err));
+		ok = vmmcfg_upgrade(bak->name, bak->data, bak->len, &uo, &rw, &gen, &err) == 0 &&
+			(gen == CFG_GEN_052 || gen == CFG_GEN_04) && rw.changed &&
+			rw.out.len == len && (len == 0 || memcmp(rw.out.data, buf, len) == 0);
+		rewrite_free(&rw);
+	}
+	return ok;
+}
+
+/*
+ * Take one vmm.cfg held in memory back to vmm 0.5.2.  baks are the
+ * forward run's backups of it, newest first: the first one that the
+ * forward rules turn into exactly buf is the result (byte for byte what
+ * the file was; *used is its index); if none is, the file is rewritten by
+ * the rules backwards (*used is -1), and the report says why each backup
+ * was not taken.  A vmm 0.5.2 (or 0.4) file is left as it is.  Returns 0
+ * or an exit code, as vmmcfg_upgrade.
+ */
+int
+vmmcfg_revert(const char *fname, const char *buf, size_t len,
+			  const CfgBackup *baks, size_t nbaks, Rewrite *rw,
+			  int *generation, int *used, CfgError *err)
+{
+	Ctx			c;
+	int			rc = 0,
+				mixed = 0;
+	size_t		i;
+
+	*generation = CFG_GEN_UNKNOWN;
+	*used = -1;
+	rw->changed = 0;
+	if (len > 0 && memchr(buf, '\0', len) != NULL)
+	{
+		cfg_set_error(err, CFG_EXIT_UNKNOWN, fname, 0,
+					  "binary data (NUL bytes), not a vmm.cfg");
+		return err->code;
+	}
+	memset(&c, 0, sizeof(c));
+	sb_init(&c.notes);
+	rc = ini_parse(&c.ini, fname, buf, len, err);
+	if (rc != 0)
+		goto done;
+	*generation = detect_generation(&c.ini, &mixed);
+	if (*generation == CFG_GEN_UNKNOWN)
+	{
+		cfg_set_error(err, CFG_EXIT_UNKNOWN, fname, 0,
+					  "not a vmm.cfg of vmm 0.5.2 or 0.6 (none of their own sections or options)");
+		rc = err->code;
+		goto done;
+	}
+	/*
+	 * Options of both: a forward run's result that kept an obsolete
+	 * section (options we do not know), or a file half reverted by hand.
+	 */
+	if (*generation == CFG_GEN_052 && mixed)
+		*generation = CFG_GEN_06;
+	if (*generation != CFG_GEN_06)
+	{
+		sb_append(&rw->out, buf, len);
+		goto done;
+	}
+	{
+		StrBuf		ver,
+					adm;
+		int			have_ver;
+
+		sb_init(&ver);
+		sb_init(&adm);
+		have_ver = get_value(&c.ini, "misc", "dovecot_version", &ver);
+		get_value(&c.ini, "bin", "dovecotpw", &adm);
+		for (i = 0; i < nbaks && *used < 0; i++)
+		{
+			if (backup_matches(&baks[i], buf, len, have_ver ? ver.data : NULL,
+							   adm.data[0] == '/' ? adm.data : NULL))
+				*used = (int) i;
+			else
+				sb_printf(&c.notes,
+						  "Backup %s not used: this file is not what vmm-cfg-upgrade made of it (edited since?)\n",
+						  baks[i].name);
+		}
+		sb_free(&ver);
+		sb_free(&adm);
+	}
+	if (*used >= 0)
+	{
+		sb_append(&rw->out, baks[*used].data, baks[*used].len);
+		rw->changed = 1;
+		if (c.notes.len > 0)
+			sb_append(&rw->report, c.notes.data, c.notes.len);
+		sb_printf(&rw->report, "Restored from the backup %s, of which this file is what vmm-cfg-upgrade made\n",
+				  baks[*used].name);
+		goto done;
+	}
+	if (mixed)
+		sb_puts(&c.notes,
+				"Sections or options of both vmm 0.5.2 and 0.6 here: those of vmm 0.6 taken back\n");
+	rc = revert_by_rules(&c, err);
+	if (rc != 0)
+		goto done;
+	finish(&c, buf, len, rw);
 
 done:
 	if (rc != 0)

@@ -8,7 +8,10 @@
  * sanitizers' own checks it asserts properties the tool relies on:
  * a rewrite is idempotent (rewriting the output changes nothing more),
  * an upgraded vmm.cfg is recognised as upgraded, and the unified diff
- * of input and output, applied to the input, gives the output.  Built by "make cfg-test" with
+ * of input and output, applied to the input, gives the output.  Bit 0x10
+ * of the first byte selects the way back (--revert, by the rules); without
+ * it, every forward rewrite must come back byte for byte from its input
+ * taken as the backup.  Built by "make cfg-test" with
  * clang -fsanitize=fuzzer,address,undefined.
  *
  * src/cfg/fuzz.c
@@ -172,6 +175,8 @@ run_one(int sel, const char *data, size_t len, Rewrite *rw, int *gen,
 {
 	UpgradeOpts uo;
 	int			probe_mode = (sel >> 2) & 3;
+	int			revert = (sel & 0x10) != 0;
+	int			used;
 
 	memset(&uo, 0, sizeof(uo));
 	uo.version = (sel & 0x20) ? "1.1.20" : NULL;
@@ -183,12 +188,15 @@ run_one(int sel, const char *data, size_t len, Rewrite *rw, int *gen,
 	{
 		case 0:
 		case 3:
+			if (revert)
+				return vmmcfg_revert("fuzz.cfg", data, len, NULL, 0, rw, gen,
+									 &used, err);
 			return vmmcfg_upgrade("fuzz.cfg", data, len, &uo, rw, gen, err);
 		case 1:
-			return postfix_rewrite("pgsql-fuzz.cf", data, len, rw, err);
+			return postfix_rewrite("pgsql-fuzz.cf", data, len, revert, rw, err);
 		default:
 			return dovecot_rewrite("dovecot-sql.conf", data, len, sel & 0x80,
-								   rw, err);
+								   revert, rw, err);
 	}
 }
 
@@ -258,6 +266,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rw2.changed)
 			fuzz_fail("rewrite is not idempotent");
 		rewrite_free(&rw2);
+	}
+
+	/* the way back from the backup gives the input again, byte for byte */
+	if (rw.changed && !(sel & 0x10))
+	{
+		CfgBackup	bak;
+		int			used;
+
+		bak.name = "fuzz.bak";
+		bak.data = text;
+		bak.len = len;
+		if ((sel & 3) == 1 || (sel & 3) == 2)
+		{
+			if (!queries_backup_matches((sel & 3) == 1 ? "postfix" : "dovecot",
+										bak.name, text, len, rw.out.data,
+										rw.out.len))
+				fuzz_fail("the backup of a rewritten file is not recognised");
+		}
+		else
+		{
+			rewrite_init(&rw2);
+			rc = vmmcfg_revert("fuzz.cfg", rw.out.data, rw.out.len, &bak, 1,
+							   &rw2, &gen2, &used, &err);
+			if (rc != 0 || used != 0 || rw2.out.len != len ||
+				(len > 0 && memcmp(rw2.out.data, text, len) != 0))
+				fuzz_fail("the way back from the backup does not give the input");
+			rewrite_free(&rw2);
+		}
 	}
 	rewrite_free(&rw);
 	return 0;

@@ -3,7 +3,7 @@
  * vmm-cfg-upgrade.c
  *	  Command line front end of vmm-cfg-upgrade: upgrades vmm.cfg from
  *	  vmm 0.5.2 to 0.6 and rewrites the Postfix and Dovecot SQL queries
- *	  from vmm 0.5.2's views to vmm 0.6's functions.
+ *	  from vmm 0.5.2's views to vmm 0.6's functions; with --revert, back.
  *
  * This file does everything that touches the system: option parsing,
  * finding vmm.cfg like vmm does, asking "dovecot --version", and writing
@@ -66,6 +66,7 @@ typedef struct Job
 								 * committing */
 	char	   *bakname;		/* backup file's name in dirfd, once written */
 	char	   *bak;			/* dir/bakname, for messages */
+	char	   *restored;		/* --revert: the backup vmm.cfg came back from */
 	int			renamed;
 } Job;
 
@@ -82,6 +83,7 @@ typedef struct Options
 	int			dry_run;
 	int			check;
 	int			quiet;
+	int			revert;
 } Options;
 
 /* what the Dovecot probe found, for the report */
@@ -102,7 +104,7 @@ usage(FILE *f)
 	fprintf(f,
 			"Usage: " PROG " [OPTION]... [VMM.CFG]\n"
 			"Upgrade vmm.cfg from vmm 0.5.2 to 0.6 and the Postfix/Dovecot SQL queries\n"
-			"from vmm 0.5.2's views to vmm 0.6's functions.\n"
+			"from vmm 0.5.2's views to vmm 0.6's functions, or (--revert) back.\n"
 			"\n"
 			"  -c, --config FILE          vmm.cfg to upgrade (default: the first of\n"
 			"                             /root/vmm.cfg, /usr/local/etc/vmm.cfg, /etc/vmm.cfg)\n"
@@ -114,6 +116,9 @@ usage(FILE *f)
 			"      --postfix-dir DIR      rewrite the query of DIR/pgsql-*.cf\n"
 			"      --dovecot-sql FILE     rewrite password_query and user_query of FILE\n"
 			"      --quota                user_query with quota_rule (dovecotquotauser)\n"
+			"      --revert               back to vmm 0.5.2: vmm.cfg from the backup this\n"
+			"                             tool made (if it still matches) or by the rules,\n"
+			"                             the queries to vmm 0.5.2's views\n"
 			"  -n, --dry-run              print a unified diff, change nothing\n"
 			"      --check                exit 1 if something needs changing, else 0\n"
 			"      --no-backup            do not keep FILE.bak.<timestamp> copies\n"
@@ -281,6 +286,8 @@ parse_args(int argc, char **argv, Options *o)
 			o->dovecot_sql = v;
 		else if (strcmp(a, "--quota") == 0)
 			o->quota = 1;
+		else if (strcmp(a, "--revert") == 0)
+			o->revert = 1;
 		else if (strcmp(a, "--no-vmm-cfg") == 0)
 			o->no_vmm_cfg = 1;
 		else if (strcmp(a, "--no-backup") == 0)
@@ -300,6 +307,9 @@ parse_args(int argc, char **argv, Options *o)
 					o->dovecot_version);
 	if (o->doveadm && o->doveadm[0] != '/')
 		usage_error("--doveadm needs an absolute path", o->doveadm);
+	if (o->revert && (o->quota || o->dovecot_version || o->doveadm))
+		usage_error("--revert takes none of --quota, --dovecot-version, --doveadm",
+					o->quota ? "--quota" : o->dovecot_version ? "--dovecot-version" : "--doveadm");
 	if (o->no_vmm_cfg && o->config)
 		usage_error("--no-vmm-cfg and a vmm.cfg exclude each other", o->config);
 	if (o->no_vmm_cfg && !o->postfix_dir && !o->dovecot_sql)
@@ -782,6 +792,56 @@ file_type(mode_t mode)
 }
 
 /*
+ * Read the whole regular file open as fd (st: its fstat) into a new
+ * buffer (*buf, *len).  Returns 0, or -1 with err set: too large, grew
+ * while being read, I/O error.
+ */
+static int
+read_contents(int fd, const struct stat *st, const char *shown, char **buf,
+			  size_t *len, CfgError *err)
+{
+	size_t		got = 0;
+	char	   *b;
+
+	if (st->st_size > CFG_MAX_FILE_SIZE)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
+					  "larger than %d bytes, surely not a configuration file",
+					  CFG_MAX_FILE_SIZE);
+		return -1;
+	}
+	b = cfg_malloc((size_t) st->st_size + 1);
+	for (;;)
+	{
+		ssize_t		r;
+
+		if (got == (size_t) st->st_size + 1)
+		{
+			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
+						  "grew while being read");
+			free(b);
+			return -1;
+		}
+		r = read(fd, b + got, (size_t) st->st_size + 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+		{
+			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0, "%s",
+						  strerror(errno));
+			free(b);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t) r;
+	}
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
+/*
  * Read a whole regular file into a new job.  path is resolved by walk
  * (relative to basefd, whose path is basedir); shown names it in
  * messages.  A missing file is exit 2; anything else that stops us
@@ -854,39 +914,8 @@ read_job(int basefd, const char *basedir, const char *path,
 						  jobs[i].path);
 			goto fail;
 		}
-	if (st.st_size > CFG_MAX_FILE_SIZE)
-	{
-		cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
-					  "larger than %d bytes, surely not a configuration file",
-					  CFG_MAX_FILE_SIZE);
+	if (read_contents(fd, &st, shown, &buf, &got, err) != 0)
 		goto fail;
-	}
-	buf = cfg_malloc((size_t) st.st_size + 1);
-	for (;;)
-	{
-		ssize_t		r;
-
-		if (got == (size_t) st.st_size + 1)
-		{
-			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0,
-						  "grew while being read");
-			free(buf);
-			goto fail;
-		}
-		r = read(fd, buf + got, (size_t) st.st_size + 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-		{
-			cfg_set_error(err, CFG_EXIT_ERROR, shown, 0, "%s",
-						  strerror(errno));
-			free(buf);
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		got += (size_t) r;
-	}
 	close(fd);
 	jobs = cfg_realloc(jobs, (njobs + 1) * sizeof(Job));
 	j = &jobs[njobs++];
@@ -1415,6 +1444,27 @@ print_report(const Options *o, const Job *j)
 
 	if (o->quiet)
 		return;
+	if (strcmp(j->kind, "vmm.cfg") == 0 && o->revert)
+	{
+		if (j->generation == CFG_GEN_052 || j->generation == CFG_GEN_04)
+		{
+			printf("%s: already in the vmm %s format, nothing to do\n", j->path,
+				   j->generation == CFG_GEN_04 ? "0.4" : "0.5.2");
+			return;
+		}
+		if (!j->rw.changed)
+			printf("%s: nothing to do\n", j->path);
+		else if (j->bak)
+			printf("%s %s reverted to the vmm 0.5.2 format (backup: %s)\n",
+				   j->path, verb, j->bak);
+		else
+			printf("%s %s reverted to the vmm 0.5.2 format\n", j->path, verb);
+		if (j->rw.report.len > 0 && j->restored == NULL)
+			printf("Modified (M), renamed (R) and new (N) settings:\n");
+		if (j->rw.report.len > 0)
+			fwrite(j->rw.report.data, 1, j->rw.report.len, stdout);
+		return;
+	}
 	if (strcmp(j->kind, "vmm.cfg") == 0)
 	{
 		if (j->generation == CFG_GEN_06)
@@ -1452,12 +1502,223 @@ name_cmp(const void *a, const void *b)
 }
 
 /*
+ * Is name a backup this tool makes of the file base: base.bak.<stamp>,
+ * stamp YYYYMMDDThhmmssZ, perhaps followed by .N (write_backup)?
+ */
+static int
+is_backup_name(const char *name, const char *base)
+{
+	static const char form[] = "ddddddddTddddddZ";
+	size_t		blen = strlen(base),
+				i;
+	const char *p;
+
+	if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".bak.", 5) != 0)
+		return 0;
+	p = name + blen + 5;
+	for (i = 0; form[i] != '\0'; i++)
+		if (form[i] == 'd' ? !isdigit((unsigned char) p[i]) : p[i] != form[i])
+			return 0;
+	p += i;
+	if (*p == '\0')
+		return 1;
+	if (*p != '.' || !isdigit((unsigned char) p[1]))
+		return 0;
+	for (p++; isdigit((unsigned char) *p); p++)
+		;
+	return *p == '\0';
+}
+
+/* qsort comparator: backup names newest first (their stamps sort) */
+static int
+name_cmp_desc(const void *a, const void *b)
+{
+	return -name_cmp(a, b);
+}
+
+/*
+ * --revert: collect the backups of job j's file that a forward run left
+ * in its directory (newest first), read through the directory held open
+ * like every file.  A backup is only read if it is a regular file (not a
+ * symbolic link: opened O_NOFOLLOW, and non-blocking) belonging to root,
+ * to us or to the file's owner: one planted by another user is not read,
+ * and notes says so.  Returns 0 or an exit code.
+ */
+static int
+collect_backups(Job *j, CfgBackup **out, size_t *nout, StrBuf *notes,
+				CfgError *err)
+{
+	DIR		   *d;
+	struct dirent *de;
+	char	  **names = NULL;
+	size_t		n = 0,
+				nbaks = 0,
+				i;
+	CfgBackup  *baks;
+	int			lfd;
+
+	lfd = fcntl(j->dirfd, F_DUPFD_CLOEXEC, 0);
+	d = lfd >= 0 ? fdopendir(lfd) : NULL;
+	if (d == NULL)
+	{
+		cfg_set_error(err, CFG_EXIT_ERROR, j->path, 0,
+					  "cannot list its directory %s: %s", j->dir, strerror(errno));
+		if (lfd >= 0)
+			close(lfd);
+		return err->code;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL)
+		if (is_backup_name(de->d_name, j->name))
+		{
+			names = cfg_realloc(names, (n + 1) * sizeof(char *));
+			names[n++] = cfg_strndup(de->d_name, strlen(de->d_name));
+		}
+	closedir(d);
+	if (n > 0)
+		qsort(names, n, sizeof(char *), name_cmp_desc);
+	baks = cfg_malloc((n + 1) * sizeof(CfgBackup));
+	for (i = 0; i < n; i++)
+	{
+		char	   *shown = path_join(j->dir, names[i]);
+		struct stat st;
+		CfgError	e;
+		char	   *buf = NULL;
+		size_t		len = 0;
+		int			fd = openat(j->dirfd, names[i],
+								O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+
+		if (fd < 0 || fstat(fd, &st) != 0)
+			sb_printf(notes, "Backup %s not used: %s\n", shown,
+					  errno == ELOOP ? "a symbolic link" : strerror(errno));
+		else if (!S_ISREG(st.st_mode))
+			sb_printf(notes, "Backup %s not used: not a regular file (%s)\n",
+					  shown, file_type(st.st_mode));
+		else if (st.st_uid != 0 && st.st_uid != geteuid() &&
+				 st.st_uid != j->st.st_uid)
+			sb_printf(notes, "Backup %s not used: it belongs to uid %ld, not to root, to you or to the owner of the file\n",
+					  shown, (long) st.st_uid);
+		else if (read_contents(fd, &st, shown, &buf, &len, &e) != 0)
+			sb_printf(notes, "Backup %s not used: %s\n", shown, e.msg);
+		else
+		{
+			baks[nbaks].name = shown;
+			baks[nbaks].data = buf;
+			baks[nbaks].len = len;
+			nbaks++;
+			shown = NULL;
+		}
+		if (fd >= 0)
+			close(fd);
+		free(shown);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	*out = baks;
+	*nout = nbaks;
+	return 0;
+}
+
+/* Free what collect_backups gave. */
+static void
+free_backups(CfgBackup *baks, size_t nbaks)
+{
+	size_t		i;
+
+	for (i = 0; i < nbaks; i++)
+	{
+		free((char *) baks[i].name);
+		free((char *) baks[i].data);
+	}
+	free(baks);
+}
+
+/*
+ * --revert for vmm.cfg: vmmcfg_revert picks, among the backups, the one
+ * the file came from, or takes the rules.  Returns 0 or an exit code.
+ */
+static int
+revert_vmm_cfg(Job *j, CfgError *err)
+{
+	size_t		nbaks = 0;
+	CfgBackup  *baks = NULL;
+	StrBuf		notes;
+	int			used = -1,
+				rc;
+
+	sb_init(&notes);
+	if (collect_backups(j, &baks, &nbaks, &notes, err) != 0)
+	{
+		sb_free(&notes);
+		return err->code;
+	}
+	rc = vmmcfg_revert(j->path, j->old, j->oldlen, baks, nbaks, &j->rw,
+					   &j->generation, &used, err);
+	if (rc == 0 && used >= 0)
+		j->restored = cfg_strndup(baks[used].name, strlen(baks[used].name));
+	/* what was not read is said after what the reverting said */
+	if (rc == 0 && j->generation == CFG_GEN_06)
+		sb_append(&j->rw.report, notes.data ? notes.data : "", notes.len);
+	sb_free(&notes);
+	free_backups(baks, nbaks);
+	return rc;
+}
+
+/*
+ * --revert for a Postfix or Dovecot file, after its queries were put back
+ * by the rules: if a backup of it is what the forward run made the file
+ * from (queries_backup_matches), that backup is the result, so that the
+ * file comes back byte for byte (continuation lines, spacing) where the
+ * rules would only give the same queries.  Returns 0 or an exit code.
+ */
+static int
+revert_queries_from_backup(Job *j, const char *client, CfgError *err)
+{
+	size_t		nbaks = 0,
+				i;
+	CfgBackup  *baks = NULL;
+	StrBuf		notes;
+
+	sb_init(&notes);
+	if (collect_backups(j, &baks, &nbaks, &notes, err) != 0)
+	{
+		sb_free(&notes);
+		return err->code;
+	}
+	if (notes.len > 0)
+		sb_append(&j->rw.report, notes.data, notes.len);
+	for (i = 0; i < nbaks; i++)
+	{
+		const CfgBackup *b = &baks[i];
+
+		if (!queries_backup_matches(client, b->name, b->data, b->len,
+									j->old, j->oldlen))
+			continue;
+		if (b->len != j->rw.out.len ||
+			(b->len > 0 && memcmp(b->data, j->rw.out.data, b->len) != 0))
+		{
+			j->rw.out.len = 0;
+			sb_append(&j->rw.out, b->data, b->len);
+			j->rw.changed = 1;
+			sb_printf(&j->rw.report,
+					  "%s: restored byte for byte from the backup %s, of which it is what vmm-cfg-upgrade made\n",
+					  j->path, b->name);
+		}
+		break;
+	}
+	sb_free(&notes);
+	free_backups(baks, nbaks);
+	return 0;
+}
+
+/*
  * Read and rewrite every pgsql-*.cf in the Postfix directory.  The
  * directory is resolved once, by walk, and then read and worked in
  * through that one descriptor; each file in it is resolved from there.
  */
 static int
-do_postfix_dir(const char *dir, CfgError *err)
+do_postfix_dir(const char *dir, int revert, CfgError *err)
 {
 	Loc			loc;
 	DIR		   *d;
@@ -1525,7 +1786,10 @@ do_postfix_dir(const char *dir, CfgError *err)
 		if (j == NULL)
 			rc = err->code;
 		else
-			rc = postfix_rewrite(j->path, j->old, j->oldlen, &j->rw, err);
+			rc = postfix_rewrite(j->path, j->old, j->oldlen, revert, &j->rw,
+								 err);
+		if (rc == 0 && revert)
+			rc = revert_queries_from_backup(j, "postfix", err);
 	}
 	for (i = 0; i < n; i++)
 		free(names[i]);
@@ -1552,6 +1816,7 @@ free_jobs(void)
 		free(jobs[i].tmp);
 		free(jobs[i].bakname);
 		free(jobs[i].bak);
+		free(jobs[i].restored);
 		rewrite_free(&jobs[i].rw);
 	}
 	free(jobs);
@@ -1689,6 +1954,12 @@ main(int argc, char **argv)
 		free(path);
 		if (j == NULL)
 			return fail(&err);
+		if (o.revert)
+		{
+			if (revert_vmm_cfg(j, &err) != 0)
+				return fail(&err);
+			goto queries;
+		}
 		uo.version = o.dovecot_version;
 		uo.probe = probe_dovecot;
 		uo.probe_ctx = &probe;
@@ -1706,7 +1977,8 @@ main(int argc, char **argv)
 					  "Dovecot said %s; vmm 0.6 takes only the first three parts\n",
 					  probe.said);
 	}
-	if (o.postfix_dir && do_postfix_dir(o.postfix_dir, &err) != 0)
+queries:
+	if (o.postfix_dir && do_postfix_dir(o.postfix_dir, o.revert, &err) != 0)
 		return fail(&err);
 	if (o.dovecot_sql)
 	{
@@ -1715,8 +1987,10 @@ main(int argc, char **argv)
 
 		if (j == NULL)
 			return fail(&err);
-		if (dovecot_rewrite(j->path, j->old, j->oldlen, o.quota, &j->rw,
-							&err) != 0)
+		if (dovecot_rewrite(j->path, j->old, j->oldlen, o.quota, o.revert,
+							&j->rw, &err) != 0)
+			return fail(&err);
+		if (o.revert && revert_queries_from_backup(j, "dovecot", &err) != 0)
 			return fail(&err);
 	}
 	for (i = 0; i < njobs; i++)

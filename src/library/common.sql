@@ -196,20 +196,8 @@ AS 'MODULE_PATHNAME', 'vmm_upgrade_dovecot_variant';
 -- writing to it, and pg_dump dumps it like any table.  So that a restore
 -- (which creates the extension before it restores the tables) does not find
 -- it already there, it is created by the first step that writes to it, not
--- by the install script.
---   id             the order of the steps
---   mail_schema    the schema the step worked on
---   from_version   the layout before: for an adoption the one found (0.5.2,
---                  0.6, unknown), for a step the one the installed version
---                  names (0.5.2, 0.6.0, 0.6)
---   to_version     the layout after (for an adoption: the one adopted as)
---   from_dovecot, to_dovecot  the Dovecot variant before and after
---   started_at, duration      when the step started, how long it took
---                  (adoptions: the transaction's start, no duration)
---   users_changed, domains_changed  accounts and domains the step changed
---   performed_by   the session user
---   details        what else the step found or did (jsonb; "step" names it)
---   release        the release of vmm_upgrade whose code did the step
+-- by the install script.  What each column means, for every kind of step:
+-- README "The history" (the one place).
 CREATE FUNCTION vmm_upgrade._history_table()
 RETURNS regclass
 LANGUAGE plpgsql
@@ -253,9 +241,10 @@ BEGIN
 END
 $fn$;
 
--- The one writer of vmm_upgrade.history.  started NULL: an adoption (the
--- transaction's start, no duration); else the step's start, and the time
--- since then as its duration.  The versions are layout names.
+-- The one writer of vmm_upgrade.history (the adoption, the refresh and the
+-- step runner, src/library/runner.sql, call it).  started NULL: an adoption
+-- (the transaction's start, no duration); else the step's start, and the
+-- time since then as its duration.  The versions are layout names.
 CREATE FUNCTION vmm_upgrade._record(mail_schema name, from_version text, to_version text,
                                     from_dovecot text, to_dovecot text, started timestamptz,
                                     users_changed bigint, domains_changed bigint, details jsonb)
@@ -290,9 +279,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	s name := vmm_upgrade._schema_setting();
+	mail_schema name := vmm_upgrade._schema_setting();
 	structure text := CASE WHEN wanted IN ('0.4', '0.5.2') THEN wanted ELSE '0.6' END;
-	found record;
+	layout record;
 	deviations integer;
 	defects jsonb;
 	defect_list text;
@@ -300,23 +289,23 @@ DECLARE
 BEGIN
 	-- A pg_dump restore creates the extension before the mail tables, at the
 	-- default version; that must succeed and change nothing.
-	IF to_regnamespace(quote_ident(s)) IS NULL OR
-	   (SELECT d.version FROM vmm_upgrade.detect_layout(s) AS d) = 'none' THEN
+	IF to_regnamespace(quote_ident(mail_schema)) IS NULL OR
+	   (SELECT d.version FROM vmm_upgrade.detect_layout(mail_schema) AS d) = 'none' THEN
 		IF structure = '0.6' AND wanted = '0.6' THEN
-			RAISE WARNING 'schema "%" holds no vmm objects: nothing was checked', s
+			RAISE WARNING 'schema "%" holds no vmm objects: nothing was checked', mail_schema
 			USING DETAIL = 'This is expected while pg_restore or psql replays a dump: the mail tables are restored after the extension, which a dump always recreates at its default version.',
 			      HINT = 'After a restore, run ALTER EXTENSION vmm_upgrade UPDATE; it says what to type if the dump was taken before an update. If the vmm tables live in another schema, DROP EXTENSION vmm_upgrade, SET vmm_upgrade.schema to that schema and create the extension again.';
 			RETURN;
 		END IF;
-		RAISE EXCEPTION 'schema "%" holds no vmm objects', s
+		RAISE EXCEPTION 'schema "%" holds no vmm objects', mail_schema
 		USING ERRCODE = 'undefined_table',
 		      DETAIL = format('vmm_upgrade %s adopts a database that already holds the vmm %s layout.', wanted, wanted),
 		      HINT = 'Set vmm_upgrade.schema to the schema that holds the vmm tables before CREATE EXTENSION.';
 	END IF;
 
-	SELECT * INTO found FROM vmm_upgrade.detect_layout(s);
+	SELECT * INTO layout FROM vmm_upgrade.detect_layout(mail_schema);
 
-	IF found.version = structure THEN
+	IF layout.version = structure THEN
 		-- A 0.6 layout may still carry the vmm 0.6.0 defects (step-0.6.0-0.6.sql):
 		-- version 0.6 refuses it, version 0.6.0 adopts it and its update to
 		-- 0.6 fixes them.
@@ -324,50 +313,50 @@ BEGIN
 			SELECT jsonb_object_agg(d.defect, jsonb_build_object('present', d.present, 'detail', d.detail)),
 			       string_agg(d.detail || '.', ' ' ORDER BY d.defect) FILTER (WHERE d.present)
 			  INTO defects, defect_list
-			  FROM vmm_upgrade.check_0_6_0_defects(s) AS d;
+			  FROM vmm_upgrade.check_0_6_0_defects(mail_schema) AS d;
 			IF wanted = '0.6' AND defect_list IS NOT NULL THEN
-				transport_users := vmm_upgrade._domain_transport_users(s);
+				transport_users := vmm_upgrade._domain_transport_users(mail_schema);
 				IF transport_users > 0 AND vmm_upgrade._transport_domain_choice() = 'ask' THEN
-					PERFORM vmm_upgrade._refuse_transport_domain(s, transport_users,
+					PERFORM vmm_upgrade._refuse_transport_domain(mail_schema, transport_users,
 						'CREATE EXTENSION vmm_upgrade VERSION ''0.6.0''; ALTER EXTENSION vmm_upgrade UPDATE;');
 				END IF;
-				RAISE EXCEPTION 'schema "%" still has the defects of vmm 0.6.0', s
+				RAISE EXCEPTION 'schema "%" still has the defects of vmm 0.6.0', mail_schema
 				USING ERRCODE = 'object_not_in_prerequisite_state',
 				      DETAIL = defect_list || ' Nothing was changed.',
 				      HINT = 'Install version 0.6.0, which adopts it, then update, which fixes the defects: CREATE EXTENSION vmm_upgrade VERSION ''0.6.0''; ALTER EXTENSION vmm_upgrade UPDATE;';
 			END IF;
 		END IF;
-		PERFORM vmm_upgrade._record(s, found.version, wanted, found.dovecot, found.dovecot, NULL,
+		PERFORM vmm_upgrade._record(mail_schema, layout.version, wanted, layout.dovecot, layout.dovecot, NULL,
 		        NULL, NULL,
-		        jsonb_build_object('step', 'adopt', 'lookups', found.lookups)
+		        jsonb_build_object('step', 'adopt', 'lookups', layout.lookups)
 		        || CASE WHEN wanted = '0.6.0' THEN jsonb_build_object('defects_0_6_0', defects)
-		                WHEN wanted = '0.4' THEN jsonb_build_object('form', vmm_upgrade._form_0_4(s))
+		                WHEN wanted = '0.4' THEN jsonb_build_object('form', vmm_upgrade._form_0_4(mail_schema))
 		                ELSE '{}'::jsonb END);
 		RETURN;
 	END IF;
 
-	IF found.version = 'unknown' THEN
-		SELECT count(*) INTO deviations FROM vmm_upgrade.check_layout(structure, NULL, s);
+	IF layout.version = 'unknown' THEN
+		SELECT count(*) INTO deviations FROM vmm_upgrade.check_layout(structure, NULL, mail_schema);
 		RAISE WARNING 'schema "%" does not hold the exact vmm % layout: % deviation%',
-			s, structure, deviations, CASE WHEN deviations = 1 THEN '' ELSE 's' END
+			mail_schema, structure, deviations, CASE WHEN deviations = 1 THEN '' ELSE 's' END
 		USING DETAIL = format('vmm_upgrade %s was installed so that the layout can be diagnosed, but every update will refuse to run until the layout is exact.', wanted),
-		      HINT = format('Run SELECT * FROM vmm_upgrade.check_layout(%L, NULL, %L) to list the deviations.', structure, s);
-		PERFORM vmm_upgrade._record(s, 'unknown', wanted, NULL, NULL, NULL, NULL, NULL,
+		      HINT = format('Run SELECT * FROM vmm_upgrade.check_layout(%L, NULL, %L) to list the deviations.', structure, mail_schema);
+		PERFORM vmm_upgrade._record(mail_schema, 'unknown', wanted, NULL, NULL, NULL, NULL, NULL,
 		        jsonb_build_object('step', 'adopt', 'deviations', deviations));
 		RETURN;
 	END IF;
 
 	-- Another known layout (0.4 has only the Dovecot 1.1 variant).
-	RAISE EXCEPTION 'schema "%" holds vmm layout %, not %', s,
-		found.version || CASE WHEN found.version = '0.4' THEN ''
-		                      ELSE format(' (Dovecot %s variant)', found.dovecot) END,
+	RAISE EXCEPTION 'schema "%" holds vmm layout %, not %', mail_schema,
+		layout.version || CASE WHEN layout.version = '0.4' THEN ''
+		                      ELSE format(' (Dovecot %s variant)', layout.dovecot) END,
 		structure
 	USING ERRCODE = 'object_not_in_prerequisite_state',
 	      DETAIL = 'Nothing was changed.',
 	      HINT = CASE
-	             WHEN found.version IN ('0.4', '0.5.2') THEN
+	             WHEN layout.version IN ('0.4', '0.5.2') THEN
 	                 format('Install the version the database has, then update: CREATE EXTENSION vmm_upgrade VERSION %L; ALTER EXTENSION vmm_upgrade UPDATE;',
-	                        found.version)
+	                        layout.version)
 	             ELSE
 	                 'The database is already at 0.6: CREATE EXTENSION vmm_upgrade; adopts it.'
 	             END;
@@ -390,15 +379,15 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-	s     name := vmm_upgrade._schema_setting();
-	found record;
+	mail_schema name := vmm_upgrade._schema_setting();
+	detected    record;
 BEGIN
-	IF layout IS NULL OR layout = '0.4' OR to_regnamespace(quote_ident(s)) IS NULL THEN
+	IF layout IS NULL OR layout = '0.4' OR to_regnamespace(quote_ident(mail_schema)) IS NULL THEN
 		RETURN;
 	END IF;
-	SELECT * INTO found FROM vmm_upgrade.detect_layout(s);
-	IF found.version = '0.4' THEN
-		RAISE EXCEPTION 'vmm_upgrade is at layout %, but schema "%" holds the vmm 0.4 layout', layout, s
+	SELECT * INTO detected FROM vmm_upgrade.detect_layout(mail_schema);
+	IF detected.version = '0.4' THEN
+		RAISE EXCEPTION 'vmm_upgrade is at layout %, but schema "%" holds the vmm 0.4 layout', layout, mail_schema
 		USING ERRCODE = 'object_not_in_prerequisite_state',
 		      DETAIL = 'This is what restoring a dump taken before the update gives: pg_dump does not record the version of an extension, so the restore installed the default. Nothing was changed.',
 		      HINT = 'Install the version the database has, then update (vmm_upgrade.history is kept): DROP EXTENSION vmm_upgrade; CREATE EXTENSION vmm_upgrade VERSION ''0.4''; ALTER EXTENSION vmm_upgrade UPDATE;';
@@ -406,15 +395,15 @@ BEGIN
 	IF layout = '0.5.2' THEN
 		RETURN;
 	END IF;
-	IF found.version = '0.5.2' THEN
-		RAISE EXCEPTION 'vmm_upgrade is at layout %, but schema "%" holds the vmm 0.5.2 layout', layout, s
+	IF detected.version = '0.5.2' THEN
+		RAISE EXCEPTION 'vmm_upgrade is at layout %, but schema "%" holds the vmm 0.5.2 layout', layout, mail_schema
 		USING ERRCODE = 'object_not_in_prerequisite_state',
 		      DETAIL = 'This is what restoring a dump taken before the update gives: pg_dump does not record the version of an extension, so the restore installed the default. Nothing was changed.',
 		      HINT = 'Install the version the database has, then update (vmm_upgrade.history is kept): DROP EXTENSION vmm_upgrade; CREATE EXTENSION vmm_upgrade VERSION ''0.5.2''; ALTER EXTENSION vmm_upgrade UPDATE;';
 	END IF;
-	IF found.version = '0.6' AND layout = '0.6'
-	   AND EXISTS (SELECT FROM vmm_upgrade.check_0_6_0_defects(s) AS d WHERE d.present) THEN
-		RAISE EXCEPTION 'vmm_upgrade is at layout 0.6, but schema "%" still has the defects of vmm 0.6.0', s
+	IF detected.version = '0.6' AND layout = '0.6'
+	   AND EXISTS (SELECT FROM vmm_upgrade.check_0_6_0_defects(mail_schema) AS d WHERE d.present) THEN
+		RAISE EXCEPTION 'vmm_upgrade is at layout 0.6, but schema "%" still has the defects of vmm 0.6.0', mail_schema
 		USING ERRCODE = 'object_not_in_prerequisite_state',
 		      DETAIL = 'This is what restoring a dump taken before the 0.6.0 fix gives: pg_dump does not record the version of an extension, so the restore installed the default. Nothing was changed.',
 		      HINT = 'Install the version the database has, then update (vmm_upgrade.history is kept): DROP EXTENSION vmm_upgrade; CREATE EXTENSION vmm_upgrade VERSION ''0.6.0''; ALTER EXTENSION vmm_upgrade UPDATE;';
@@ -452,25 +441,25 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-	s       name := vmm_upgrade._schema_setting();
+	mail_schema name := vmm_upgrade._schema_setting();
 	started timestamptz := clock_timestamp();
 	before  record;
 	after   record;
 BEGIN
 	PERFORM vmm_upgrade._require_version_matches(layout);
-	IF to_regnamespace(quote_ident(s)) IS NULL THEN
+	IF to_regnamespace(quote_ident(mail_schema)) IS NULL THEN
 		RETURN;		-- nothing to check, nothing to record (a restore in progress)
 	END IF;
-	SELECT * INTO before FROM vmm_upgrade.detect_layout(s);
-	SELECT * INTO after FROM vmm_upgrade.detect_layout(s);
+	SELECT * INTO before FROM vmm_upgrade.detect_layout(mail_schema);
+	SELECT * INTO after FROM vmm_upgrade.detect_layout(mail_schema);
 	IF (before.version, before.dovecot) IS DISTINCT FROM (after.version, after.dovecot) THEN
-		RAISE EXCEPTION 'the layout of schema "%" changed during a refresh', s
+		RAISE EXCEPTION 'the layout of schema "%" changed during a refresh', mail_schema
 		USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = 'Nothing was changed.';
 	END IF;
 	IF before.version = 'none' THEN
 		RETURN;
 	END IF;
-	PERFORM vmm_upgrade._record(s, layout, layout, before.dovecot, after.dovecot, started, 0, 0,
+	PERFORM vmm_upgrade._record(mail_schema, layout, layout, before.dovecot, after.dovecot, started, 0, 0,
 		jsonb_build_object('step', 'refresh', 'layout_found', before.version));
 END
 $fn$;

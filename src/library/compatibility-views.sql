@@ -12,8 +12,8 @@
 -- ---------------------------------------------------------------------------
 
 -- The views Postfix and Dovecot query in 0.5.2, by name and column, written
--- over the 0.6 tables, as (view, role, definition): role is the service
--- granted SELECT on it.  Every address of the 0.5.2 database answers what
+-- over the 0.6 tables, as (view, service, definition): service is the one
+-- granted SELECT on it, as in 0.5.2 (_client_views_0_5_2).  Every address of the 0.5.2 database answers what
 -- it answered before the update: the same maildir, uid, alias destinations
 -- (literally, %n/%d/%= unexpanded, as 0.5.2 delivered them), relocated
 -- destination, transport (a NULL tid of 0.6 is the domain's, as the 0.6
@@ -29,11 +29,11 @@ RETURNS TABLE (view name, service text, statement text)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-    SELECT v.name::pg_catalog.name, v.service,
+    SELECT v.name::pg_catalog.name, c.service,
            pg_catalog.replace(pg_catalog.replace(v.statement, '@s@', pg_catalog.quote_ident(mail_schema)),
-                              '@sieve@', CASE dovecot WHEN '1.1' THEN 'managesieve' ELSE 'sieve' END)
+                              '@sieve@', vmm_upgrade._sieve_flag(dovecot))
       FROM (VALUES
-        (1, 'dovecot_password', 'dovecot', $q$
+        (1, 'dovecot_password', $q$
             CREATE VIEW @s@.dovecot_password AS
             SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS "user",
                    users.passwd AS password, service_set.smtp, service_set.pop3,
@@ -42,7 +42,7 @@ AS $fn$
               LEFT JOIN @s@.domain_data USING (gid)
               LEFT JOIN @s@.service_set ON service_set.ssid = COALESCE(users.ssid, domain_data.ssid)
               LEFT JOIN @s@.domain_name USING (gid)$q$),
-        (2, 'dovecot_user', 'dovecot', $q$
+        (2, 'dovecot_user', $q$
             CREATE VIEW @s@.dovecot_user AS
             SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS userid,
                    users.uid, users.gid,
@@ -52,13 +52,13 @@ AS $fn$
               LEFT JOIN @s@.domain_data USING (gid)
               LEFT JOIN @s@.domain_name USING (gid)
               LEFT JOIN @s@.maillocation USING (mid)$q$),
-        (3, 'postfix_alias', 'postfix', $q$
+        (3, 'postfix_alias', $q$
             CREATE VIEW @s@.postfix_alias AS
             SELECT (alias.address::text || '@'::text) || domain_name.domainname::text AS address,
                    alias.destination, alias.gid
               FROM @s@.alias
               LEFT JOIN @s@.domain_name USING (gid)$q$),
-        (4, 'postfix_maildir', 'postfix', $q$
+        (4, 'postfix_maildir', $q$
             CREATE VIEW @s@.postfix_maildir AS
             SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS address,
                    ((((domain_data.domaindir::text || '/'::text) || users.uid) || '/'::text)
@@ -67,13 +67,13 @@ AS $fn$
               LEFT JOIN @s@.domain_data USING (gid)
               LEFT JOIN @s@.domain_name USING (gid)
               LEFT JOIN @s@.maillocation USING (mid)$q$),
-        (5, 'postfix_relocated', 'postfix', $q$
+        (5, 'postfix_relocated', $q$
             CREATE VIEW @s@.postfix_relocated AS
             SELECT (relocated.address::text || '@'::text) || domain_name.domainname::text AS address,
                    relocated.destination
               FROM @s@.relocated
               LEFT JOIN @s@.domain_name USING (gid)$q$),
-        (6, 'postfix_transport', 'postfix', $q$
+        (6, 'postfix_transport', $q$
             CREATE VIEW @s@.postfix_transport AS
             SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS address,
                    transport.transport
@@ -81,12 +81,13 @@ AS $fn$
               LEFT JOIN @s@.domain_data USING (gid)
               LEFT JOIN @s@.transport ON transport.tid = COALESCE(users.tid, domain_data.tid)
               LEFT JOIN @s@.domain_name USING (gid)$q$),
-        (7, 'postfix_uid', 'postfix', $q$
+        (7, 'postfix_uid', $q$
             CREATE VIEW @s@.postfix_uid AS
             SELECT (users.local_part::text || '@'::text) || domain_name.domainname::text AS address,
                    users.uid
               FROM @s@.users
-              LEFT JOIN @s@.domain_name USING (gid)$q$)) AS v(ord, name, service, statement)
+              LEFT JOIN @s@.domain_name USING (gid)$q$)) AS v(ord, name, statement)
+      JOIN vmm_upgrade._client_views_0_5_2() AS c ON c.view OPERATOR(pg_catalog.=) v.name
      ORDER BY v.ord
 $fn$;
 
@@ -125,49 +126,52 @@ $fn$;
 -- a view of the DBA's built on them stops it.  The result names the views
 -- dropped and the sessions of the roles that could read them (Postfix's and
 -- Dovecot's) connected since before the update: they may still have run the
--- 0.5.2 queries, and will fail on their next lookup through a view.
+-- 0.5.2 queries, and will fail on their next lookup through a view.  One
+-- step of the runner (src/library/runner.sql).
 --   SELECT vmm_upgrade.drop_compatibility_views();
 CREATE FUNCTION vmm_upgrade.drop_compatibility_views()
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+BEGIN
+    RETURN vmm_upgrade._run_step('drop_compatibility_views');
+END
+$fn$;
+
+-- The work of drop_compatibility_views() on <mail_schema> (layout 0.6+compat
+-- of Dovecot variant dovecot, checked and locked by the runner): who may
+-- read the views, before they go; the views go; which sessions of those
+-- roles were connected before the 0.5.2 -> 0.6 update (the latest recorded
+-- in the history).  Returns mail_schema, dropped, update_started_at and
+-- sessions_from_before_the_update.
+CREATE FUNCTION vmm_upgrade._drop_compatibility_views(mail_schema name, dovecot text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
 DECLARE
-    ms          name := vmm_upgrade.mail_schema();
-    started     timestamptz := clock_timestamp();
-    layout      record;
     updated_at  timestamptz;
     readers     oid[];
     sessions    jsonb;
     dropped     text[] := '{}';
     d           record;
 BEGIN
-    PERFORM vmm_upgrade.require_layout('0.6+compat', NULL, ms,
-                                       'vmm_upgrade.drop_compatibility_views()');
-    SELECT * INTO layout FROM vmm_upgrade.detect_layout(ms);
-    -- Who may read the views, before they go.
     readers := ARRAY(SELECT DISTINCT e.grantee
-                       FROM vmm_upgrade._compatibility_view_definitions(ms, layout.dovecot) AS c
+                       FROM vmm_upgrade._compatibility_view_definitions(mail_schema, dovecot) AS c
                        JOIN pg_class r ON r.relname = c.view
-                                      AND r.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = ms)
+                                      AND r.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = mail_schema)
                       CROSS JOIN LATERAL aclexplode(r.relacl) AS e
                       WHERE e.grantee <> r.relowner);
-    -- The views' locks as the update takes them: in short attempts, within
-    -- vmm_upgrade.lock_wait_total, or an ERROR naming who is in the way.
-    PERFORM vmm_upgrade._lock_for_update(ms,
-                ARRAY(SELECT c.view::text FROM vmm_upgrade._compatibility_view_definitions(ms, layout.dovecot) AS c),
-                'vmm_upgrade.drop_compatibility_views()');
     PERFORM vmm_upgrade._history_table();
     SELECT max(h.started_at) INTO updated_at
       FROM vmm_upgrade.history h
-     WHERE h.mail_schema = ms
+     WHERE h.mail_schema = _drop_compatibility_views.mail_schema
        AND h.from_version = '0.5.2' AND h.to_version = '0.6';
-    FOR d IN SELECT * FROM vmm_upgrade._compatibility_view_definitions(ms, layout.dovecot) LOOP
-        EXECUTE format('DROP VIEW %I.%I', ms, d.view);
+    FOR d IN SELECT * FROM vmm_upgrade._compatibility_view_definitions(mail_schema, dovecot) LOOP
+        EXECUTE format('DROP VIEW %I.%I', mail_schema, d.view);
         dropped := dropped || d.view::text;
     END LOOP;
-    PERFORM vmm_upgrade.require_layout('0.6', layout.dovecot, ms,
-                                       'vmm_upgrade.drop_compatibility_views() (postflight)');
     SELECT coalesce(jsonb_agg(jsonb_build_object('pid', a.pid, 'role', a.usename,
                                                  'application_name', a.application_name,
                                                  'client_addr', a.client_addr,
@@ -178,24 +182,34 @@ BEGIN
      WHERE a.usesysid = ANY (readers)
        AND a.pid <> pg_backend_pid()
        AND (updated_at IS NULL OR a.backend_start < updated_at);
-    IF jsonb_array_length(sessions) > 0 THEN
-        RAISE WARNING 'vmm_upgrade: % session% of Postfix or Dovecot connected before the update still run%',
-            jsonb_array_length(sessions), CASE WHEN jsonb_array_length(sessions) = 1 THEN '' ELSE 's' END,
-            CASE WHEN jsonb_array_length(sessions) = 1 THEN 's' ELSE '' END
-            USING DETAIL = 'They may still query the 0.5.2 views, which are gone now: their next such lookup fails.',
-                  HINT = 'Reload the service they belong to ("postfix reload", "doveadm reload").';
-    END IF;
-    PERFORM vmm_upgrade._record(ms, '0.6+compat', '0.6', layout.dovecot, layout.dovecot,
-                                started, NULL, NULL,
-                                jsonb_build_object('step', 'drop_compatibility_views',
-                                                   'dropped', to_jsonb(dropped),
-                                                   'update_started_at', updated_at,
-                                                   'sessions_from_before_the_update', sessions));
-    RETURN jsonb_build_object('mail_schema', ms,
+    RETURN jsonb_build_object('mail_schema', mail_schema,
                               'dropped', to_jsonb(dropped),
                               'update_started_at', updated_at,
                               'sessions_from_before_the_update', sessions);
 END
 $fn$;
 
-REVOKE EXECUTE ON FUNCTION vmm_upgrade.drop_compatibility_views() FROM PUBLIC;
+-- The WARNING that ends drop_compatibility_views(): the sessions of Postfix
+-- or Dovecot connected before the update, which may still query the views.
+CREATE FUNCTION vmm_upgrade._warn_compatibility_sessions(result jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n integer := jsonb_array_length(result->'sessions_from_before_the_update');
+BEGIN
+    IF n > 0 THEN
+        RAISE WARNING 'vmm_upgrade: % session% of Postfix or Dovecot connected before the update still run%',
+            n, CASE WHEN n = 1 THEN '' ELSE 's' END, CASE WHEN n = 1 THEN 's' ELSE '' END
+            USING DETAIL = 'They may still query the 0.5.2 views, which are gone now: their next such lookup fails.',
+                  HINT = 'Reload the service they belong to ("postfix reload", "doveadm reload").';
+    END IF;
+END
+$fn$;
+
+REVOKE EXECUTE ON FUNCTION
+    vmm_upgrade.drop_compatibility_views(),
+    vmm_upgrade._drop_compatibility_views(name, text),
+    vmm_upgrade._warn_compatibility_sessions(jsonb)
+FROM PUBLIC;

@@ -22,7 +22,8 @@
 --     userquota;
 --   * type dovecotpassword and the lookup functions are rebuilt (ours).
 -- Refuses anything but the exact 0.6 layout of the Dovecot < 1.2 variant,
--- changing nothing.  Atomic, checked after, recorded in vmm_upgrade.history.
+-- changing nothing.  Atomic, checked after, recorded in vmm_upgrade.history:
+-- one step of the runner (src/library/runner.sql).
 --   SELECT vmm_upgrade.upgrade_dovecot_layout();
 CREATE FUNCTION vmm_upgrade.upgrade_dovecot_layout()
 RETURNS text
@@ -30,12 +31,28 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    mail_schema name := vmm_upgrade.mail_schema();
+    r jsonb := vmm_upgrade._run_step('upgrade_dovecot_layout');
+    accounts bigint := (r->>'quota_accounts_carried')::bigint;
+BEGIN
+    RETURN format('switched schema "%s" to the Dovecot >= 1.2 variant: quota usage of %s account%s carried (%s bytes, %s messages), %s lookup functions and types rebuilt',
+                  r->>'mail_schema', accounts, CASE WHEN accounts = 1 THEN '' ELSE 's' END,
+                  r->>'quota_bytes_carried', r->>'quota_messages_carried', r->>'objects_replaced');
+END
+$fn$;
+
+-- The work of upgrade_dovecot_layout() on <mail_schema> (the runner has
+-- checked that it holds exactly the 0.6 layout of the Dovecot < 1.2
+-- variant).  Returns what it did: the quota usage carried (the history's
+-- details), the paths not carried and whether privileges were (for the
+-- WARNING), the objects replaced.
+CREATE FUNCTION vmm_upgrade._switch_dovecot_1_2(mail_schema name)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
     s        text := quote_ident(mail_schema);
-    started  timestamptz := clock_timestamp();
-    version  text := vmm_upgrade._installed_version();
-    found    record;
-    owner    name;
+    owner    name := vmm_upgrade._users_owner(mail_schema);
     q_acl    aclitem[];
     q_owner  oid;
     accounts bigint;
@@ -46,24 +63,6 @@ DECLARE
     skipped_paths text;
     replaced integer;
 BEGIN
-    SELECT * INTO found FROM vmm_upgrade.detect_layout(mail_schema);
-    IF found.version = '0.6' AND found.dovecot = '1.2' THEN
-        RAISE EXCEPTION 'schema "%" already holds the Dovecot >= 1.2 variant of the vmm 0.6 layout', mail_schema
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = 'Nothing was changed.',
-                  HINT = 'There is nothing to switch: service_set has the column sieve and the quota table is userquota.';
-    END IF;
-    IF found.version = '0.5.2' THEN
-        RAISE EXCEPTION 'schema "%" holds the vmm 0.5.2 layout, not 0.6', mail_schema
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = 'Nothing was changed.',
-                  HINT = 'Upgrade to 0.6 and to the Dovecot >= 1.2 variant in one step: SET vmm_upgrade.dovecot_version = ''<the first word of dovecot --version>''; ALTER EXTENSION vmm_upgrade UPDATE;';
-    END IF;
-    PERFORM vmm_upgrade.require_layout('0.6', '1.1', mail_schema,
-                                       'vmm_upgrade.upgrade_dovecot_layout() (preflight)');
-    PERFORM vmm_upgrade._require_safe_tables(mail_schema, 'vmm_upgrade.upgrade_dovecot_layout()');
-    owner := vmm_upgrade._users_owner(mail_schema);
-
     -- Dovecot must not add to userquota_11 while its rows are carried over.
     EXECUTE format('LOCK TABLE %s.userquota_11 IN ACCESS EXCLUSIVE MODE', s);
     SELECT c.relacl, c.relowner INTO q_acl, q_owner
@@ -132,30 +131,43 @@ BEGIN
     -- 5. The dovecotpassword type (sieve) and the lookup functions, ours.
     replaced := vmm_upgrade._replace_lookups(mail_schema, '1.2');
 
-    -- 6. Postflight: exactly the 0.6 layout of the Dovecot >= 1.2 variant.
-    PERFORM vmm_upgrade._require_lookups_ok(mail_schema, '1.2',
-                                            'vmm_upgrade.upgrade_dovecot_layout() (postflight)');
+    RETURN jsonb_build_object('mail_schema', mail_schema,
+                              'quota_accounts_carried', accounts,
+                              'quota_bytes_carried', bytes,
+                              'quota_messages_carried', messages,
+                              'quota_rows_not_carried', skipped,
+                              'quota_paths_not_carried', skipped_paths,
+                              'acl_carried', q_acl IS NOT NULL,
+                              'objects_replaced', replaced);
+END
+$fn$;
 
-    PERFORM vmm_upgrade._record(mail_schema, version, version, '1.1', '1.2', started, accounts, 0,
-        jsonb_build_object('step', 'upgrade_dovecot_layout',
-                           'quota_accounts_carried', accounts,
-                           'quota_bytes_carried', bytes,
-                           'quota_messages_carried', messages,
-                           'quota_rows_not_carried', skipped,
-                           'objects_replaced', replaced));
-
+-- The WARNING that ends the switch: what was carried, and what Dovecot needs.
+CREATE FUNCTION vmm_upgrade._warn_dovecot_switched(result jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    accounts bigint := (result->>'quota_accounts_carried')::bigint;
+    skipped  bigint := (result->>'quota_rows_not_carried')::bigint;
+BEGIN
     RAISE WARNING 'vmm_upgrade: schema "%" now holds the Dovecot >= 1.2 variant; the quota usage of % account% was carried from userquota_11 to userquota: % bytes, % messages in all',
-        mail_schema, accounts, CASE WHEN accounts = 1 THEN '' ELSE 's' END, bytes, messages
+        result->>'mail_schema', accounts, CASE WHEN accounts = 1 THEN '' ELSE 's' END,
+        result->>'quota_bytes_carried', result->>'quota_messages_carried'
         USING DETAIL = CASE WHEN skipped > 0
                             THEN format('%s userquota_11 row%s with other paths (%s) %s not carried: Dovecot >= 1.2 keeps only bytes and messages.',
-                                        skipped, CASE WHEN skipped = 1 THEN '' ELSE 's' END, skipped_paths,
+                                        skipped, CASE WHEN skipped = 1 THEN '' ELSE 's' END,
+                                        result->>'quota_paths_not_carried',
                                         CASE WHEN skipped = 1 THEN 'was' ELSE 'were' END)
                             ELSE 'Every userquota_11 row was carried (paths quota/storage and quota/messages).' END,
               HINT = format('Point Dovecot''s dict quota map at table userquota (fields bytes and messages, key uid) and make sure its role may write it: SELECT * FROM vmm_upgrade.set_permissions(%L, %L);%s',
                             vmm_upgrade._configured_role('dovecot'), vmm_upgrade._configured_role('postfix'),
-                            CASE WHEN q_acl IS NOT NULL THEN ' (the privileges on userquota_11 were carried over).' ELSE '' END);
-
-    RETURN format('switched schema "%s" to the Dovecot >= 1.2 variant: quota usage of %s account%s carried (%s bytes, %s messages), %s lookup functions and types rebuilt',
-                  mail_schema, accounts, CASE WHEN accounts = 1 THEN '' ELSE 's' END, bytes, messages, replaced);
+                            CASE WHEN (result->>'acl_carried')::boolean THEN ' (the privileges on userquota_11 were carried over).' ELSE '' END);
 END
 $fn$;
+
+REVOKE EXECUTE ON FUNCTION
+    vmm_upgrade._switch_dovecot_1_2(name),
+    vmm_upgrade._warn_dovecot_switched(jsonb)
+FROM PUBLIC;

@@ -55,6 +55,24 @@ BEGIN ATOMIC
        AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
 END;
 
+-- The name of the sieve service flag in a Dovecot variant: managesieve in
+-- '1.1' (Dovecot < 1.2), sieve in '1.2'; any other variant is an ERROR.
+-- Not revoked from PUBLIC: set_permissions() reads it through
+-- _compatibility_view_definitions.
+CREATE FUNCTION vmm_upgrade._sieve_flag(dovecot text)
+RETURNS name
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF dovecot IS NULL OR dovecot NOT IN ('1.1', '1.2') THEN
+        RAISE EXCEPTION 'unknown Dovecot variant "%"', dovecot
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known variants: 1.1, 1.2.';
+    END IF;
+    RETURN CASE dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+END
+$fn$;
+
 -- The Dovecot variant an upgrade produces: the source's, unless the GUC
 -- vmm_upgrade.dovecot_version names the Dovecot that will read the database
 -- (a version >= 1.2 gives the 1.2 variant).  Going back from 1.2 to 1.1 is
@@ -143,10 +161,10 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     ns      oid := (SELECT n.oid FROM pg_namespace n WHERE n.nspname = mail_schema);
-    found   text[];
+    offending text[];
 BEGIN
     -- Rules and policies.
-    found := ARRAY(
+    offending := ARRAY(
         SELECT format('rule %I on table %I', r.rulename, c.relname)
           FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
          WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p')
@@ -158,16 +176,16 @@ BEGIN
         SELECT format('row-level security enabled on table %I', c.relname)
           FROM pg_class c
          WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p') AND c.relrowsecurity);
-    IF cardinality(found) > 0 THEN
+    IF cardinality(offending) > 0 THEN
         RAISE EXCEPTION 'rules or row-level security on the tables of schema "%"', mail_schema
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = format(E'%s must change every row of these tables as they are, which rules rewrite and row-level security hides:\n%s\nNothing was changed.',
-                                  what, vmm_upgrade._list(found)),
+                                  what, vmm_upgrade._list(offending)),
                   HINT = 'Save the definitions (pg_dump --schema-only), drop the rules and policies and disable row-level security (ALTER TABLE ... DISABLE ROW LEVEL SECURITY), run the step, then re-create them for the new layout.';
     END IF;
 
     -- Logical replication, either direction.
-    found := ARRAY(
+    offending := ARRAY(
         SELECT DISTINCT format('publication %I publishes table %I', p.pubname, c.relname)
           FROM pg_class c
           JOIN pg_publication p
@@ -183,16 +201,16 @@ BEGIN
           JOIN pg_subscription sub ON sub.oid = sr.srsubid
           JOIN pg_class c ON c.oid = sr.srrelid
          WHERE c.relnamespace = ns);
-    IF cardinality(found) > 0 THEN
+    IF cardinality(offending) > 0 THEN
         RAISE EXCEPTION 'the tables of schema "%" are logically replicated', mail_schema
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = format(E'Logical replication does not carry DDL: the other side would keep the old layout while rows flow into the changed tables.\n%s\nNothing was changed.',
-                                  vmm_upgrade._list(found)),
+                                  vmm_upgrade._list(offending)),
                   HINT = 'Stop the writers, wait until every subscriber has caught up, drop the subscriptions on the subscribers (and remove the mail tables from the publications), run the same step on every node, publisher first, then subscribers, and re-create the subscriptions with copy_data = false.';
     END IF;
 
     -- Code of other roles on tables a superuser owns.
-    found := ARRAY(
+    offending := ARRAY(
         SELECT DISTINCT format('%s uses function %s, owned by %I',
                                pg_describe_object(d.classid, d.objid, d.objsubid),
                                f.oid::regprocedure, pg_get_userbyid(f.proowner))
@@ -211,11 +229,11 @@ BEGIN
           JOIN pg_proc f ON f.oid = d.refobjid
           JOIN pg_roles fo ON fo.oid = f.proowner AND NOT fo.rolsuper
          WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p'));
-    IF cardinality(found) > 0 THEN
+    IF cardinality(offending) > 0 THEN
         RAISE EXCEPTION 'the mail tables in schema "%" are owned by a superuser and run code of other roles', mail_schema
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = format(E'%s changes these tables as their owner, so this code would run with superuser rights:\n%s\nNothing was changed.',
-                                  what, vmm_upgrade._list(found)),
+                                  what, vmm_upgrade._list(offending)),
                   HINT = 'Give the mail tables to the role vmm connects as (ALTER TABLE ... OWNER TO vmm), or have a superuser take over or drop those functions and triggers, then run the step again.';
     END IF;
 END

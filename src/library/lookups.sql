@@ -57,7 +57,18 @@ DECLARE
     sieve name;
     obj   text[];
     -- (kind, name, definition); @s@ is the quoted mail schema, @sieve@ the
-    -- name of the sieve service flag.
+    -- name of the sieve service flag, @recipient@ the address asked for
+    -- (localpart@the_domain) and @domain_gid@ the sub-select of its
+    -- domain's gid.
+    -- @lookup name RETURNS type@: the head of a lookup function, named
+    -- name(localpart, the_domain), with the result type @s@.type.
+    head       CONSTANT text := $q$CREATE FUNCTION @s@.\1(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
+        RETURNS SETOF @s@.\2
+        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
+        AS $body$$q$;
+    recipient  CONSTANT text := $q$(localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320)$q$;
+    domain_gid CONSTANT text := $q$(SELECT n.gid FROM @s@.domain_name n
+                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)$q$;
     objects CONSTANT text[] := ARRAY[
     -- Types ------------------------------------------------------------------
     ['TYPE', 'address_maildir', $q$
@@ -121,19 +132,15 @@ DECLARE
     -- Dovecot passdb: the password and the services of the user's service
     -- set, or of the domain's when the user inherits (ssid NULL).
     ['FUNCTION', 'dovecotpassword(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.dovecotpassword(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.dovecotpassword
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup dovecotpassword RETURNS dovecotpassword@
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    u.passwd, ss.smtp, ss.pop3, ss.imap, ss.@sieve@
               FROM @s@.users u
               JOIN @s@.domain_data d ON d.gid OPERATOR(pg_catalog.=) u.gid
               JOIN @s@.service_set ss ON ss.ssid OPERATOR(pg_catalog.=) COALESCE(u.ssid, d.ssid)
-             WHERE u.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)
+             WHERE u.gid OPERATOR(pg_catalog.=) @domain_gid@
                AND u.local_part OPERATOR(pg_catalog.=) localpart;
         END
         $body$$q$],
@@ -141,13 +148,10 @@ DECLARE
     -- Dovecot userdb: uid, the domain's gid, home domaindir/uid and mail
     -- format:~/directory.
     ['FUNCTION', 'dovecotuser(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.dovecotuser(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.dovecotuser
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup dovecotuser RETURNS dovecotuser@
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    u.uid, u.gid,
                    d.domaindir OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) u.uid::pg_catalog.text,
                    f.format OPERATOR(pg_catalog.||) ':~/' OPERATOR(pg_catalog.||) l.directory
@@ -155,8 +159,7 @@ DECLARE
               JOIN @s@.domain_data d ON d.gid OPERATOR(pg_catalog.=) u.gid
               JOIN @s@.maillocation l ON l.mid OPERATOR(pg_catalog.=) u.mid
               JOIN @s@.mailboxformat f ON f.fid OPERATOR(pg_catalog.=) l.fid
-             WHERE u.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)
+             WHERE u.gid OPERATOR(pg_catalog.=) @domain_gid@
                AND u.local_part OPERATOR(pg_catalog.=) localpart;
         END
         $body$$q$],
@@ -164,13 +167,10 @@ DECLARE
     -- The same plus the quota rule of the user's quota limit, or the
     -- domain's when the user inherits (qid NULL).
     ['FUNCTION', 'dovecotquotauser(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.dovecotquotauser(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.dovecotquotauser
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup dovecotquotauser RETURNS dovecotquotauser@
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    u.uid, u.gid,
                    d.domaindir OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) u.uid::pg_catalog.text,
                    f.format OPERATOR(pg_catalog.||) ':~/' OPERATOR(pg_catalog.||) l.directory,
@@ -181,25 +181,20 @@ DECLARE
               JOIN @s@.maillocation l ON l.mid OPERATOR(pg_catalog.=) u.mid
               JOIN @s@.mailboxformat f ON f.fid OPERATOR(pg_catalog.=) l.fid
               JOIN @s@.quotalimit q ON q.qid OPERATOR(pg_catalog.=) COALESCE(u.qid, d.qid)
-             WHERE u.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)
+             WHERE u.gid OPERATOR(pg_catalog.=) @domain_gid@
                AND u.local_part OPERATOR(pg_catalog.=) localpart;
         END
         $body$$q$],
 
     -- Postfix relocated_maps.
     ['FUNCTION', 'postfix_relocated_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.postfix_relocated_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.recipient_destination
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup postfix_relocated_map RETURNS recipient_destination@
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    r.destination::pg_catalog.text
               FROM @s@.relocated r
-             WHERE r.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)
+             WHERE r.gid OPERATOR(pg_catalog.=) @domain_gid@
                AND r.address OPERATOR(pg_catalog.=) localpart;
         END
         $body$$q$],
@@ -207,13 +202,10 @@ DECLARE
     -- Postfix smtpd_sender_login_maps: an account may send as itself under
     -- every name of its domain; an alias address by its destinations.
     ['FUNCTION', 'postfix_smtpd_sender_login_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.postfix_smtpd_sender_login_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.sender_login
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup postfix_smtpd_sender_login_map RETURNS sender_login@
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    u.local_part OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) o.domainname
               FROM @s@.domain_name n
               JOIN @s@.users u ON u.gid OPERATOR(pg_catalog.=) n.gid
@@ -225,7 +217,7 @@ DECLARE
             END IF;
             RETURN QUERY
             SELECT DISTINCT
-                   (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+                   @recipient@,
                    a.destination::pg_catalog.text
               FROM @s@.domain_name n
               JOIN @s@.alias a ON a.gid OPERATOR(pg_catalog.=) n.gid
@@ -237,20 +229,16 @@ DECLARE
     -- Postfix transport_maps: the user's transport, else the domain's (also
     -- for an address of the domain that has no account).
     ['FUNCTION', 'postfix_transport_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.postfix_transport_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.recipient_transport
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup postfix_transport_map RETURNS recipient_transport@
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    t.transport::pg_catalog.text
               FROM @s@.domain_data d
               LEFT JOIN @s@.users u ON u.gid OPERATOR(pg_catalog.=) d.gid
                                    AND u.local_part OPERATOR(pg_catalog.=) localpart
               JOIN @s@.transport t ON t.tid OPERATOR(pg_catalog.=) COALESCE(u.tid, d.tid)
-             WHERE d.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain);
+             WHERE d.gid OPERATOR(pg_catalog.=) @domain_gid@;
         END
         $body$$q$],
 
@@ -259,10 +247,7 @@ DECLARE
     -- account or relocated (they keep precedence), else the catch-all
     -- destinations.  %n, %d and %= are substituted in both.
     ['FUNCTION', 'postfix_virtual_alias_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.postfix_virtual_alias_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.recipient_destination
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup postfix_virtual_alias_map RETURNS recipient_destination@
         DECLARE
             did       pg_catalog.int8;
             recipient pg_catalog.varchar(320);
@@ -306,54 +291,70 @@ DECLARE
 
     -- Postfix virtual_mailbox_maps: domaindir/uid/directory/.
     ['FUNCTION', 'postfix_virtual_mailbox_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.postfix_virtual_mailbox_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.address_maildir
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup postfix_virtual_mailbox_map RETURNS address_maildir@
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    d.domaindir OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) u.uid::pg_catalog.text
                        OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) l.directory
                        OPERATOR(pg_catalog.||) '/'
               FROM @s@.users u
               JOIN @s@.domain_data d ON d.gid OPERATOR(pg_catalog.=) u.gid
               JOIN @s@.maillocation l ON l.mid OPERATOR(pg_catalog.=) u.mid
-             WHERE u.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)
+             WHERE u.gid OPERATOR(pg_catalog.=) @domain_gid@
                AND u.local_part OPERATOR(pg_catalog.=) localpart;
         END
         $body$$q$],
 
     -- Postfix virtual_uid_maps.
     ['FUNCTION', 'postfix_virtual_uid_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-        CREATE FUNCTION @s@.postfix_virtual_uid_map(localpart pg_catalog.varchar, the_domain pg_catalog.varchar)
-        RETURNS SETOF @s@.recipient_uid
-        LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
-        AS $body$
+        @lookup postfix_virtual_uid_map RETURNS recipient_uid@
         BEGIN
             RETURN QUERY
-            SELECT (localpart OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) the_domain)::pg_catalog.varchar(320),
+            SELECT @recipient@,
                    u.uid
               FROM @s@.users u
-             WHERE u.gid OPERATOR(pg_catalog.=) (SELECT n.gid FROM @s@.domain_name n
-                                                  WHERE n.domainname OPERATOR(pg_catalog.=) the_domain)
+             WHERE u.gid OPERATOR(pg_catalog.=) @domain_gid@
                AND u.local_part OPERATOR(pg_catalog.=) localpart;
         END
         $body$$q$]
     ];
 BEGIN
-    IF dovecot IS NULL OR dovecot NOT IN ('1.1', '1.2') THEN
-        RAISE EXCEPTION 'unknown Dovecot variant "%"', dovecot
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known variants: 1.1, 1.2.';
-    END IF;
-    sieve := CASE dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+    sieve := vmm_upgrade._sieve_flag(dovecot);
     FOREACH obj SLICE 1 IN ARRAY objects LOOP
         kind := obj[1];
         object := obj[2];
-        statement := replace(replace(obj[3], '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
+        statement := replace(replace(replace(replace(
+                         regexp_replace(obj[3], '@lookup ([a-z_]+) RETURNS ([a-z_]+)@', head),
+                         '@recipient@', recipient), '@domain_gid@', domain_gid),
+                         '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
         RETURN NEXT;
     END LOOP;
+END
+$fn$;
+
+-- The alias destinations of <mail_schema> (layout 0.5.2 or 0.6) with a
+-- placeholder %n, %d or %=, which the 0.6 lookups expand
+-- (_interpolate_destination above) and 0.5.2 delivers to literally: one row
+-- each, under the domain's primary name, with the line that names it
+-- ('address@domain -> destination').  The update to 0.6 warns of them, the
+-- way back refuses them, the preview counts them.
+CREATE FUNCTION vmm_upgrade._alias_placeholders(mail_schema name,
+                                                OUT line text, OUT domainname text,
+                                                OUT address text, OUT destination text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RETURN QUERY EXECUTE format($q$
+        SELECT pg_catalog.format('%%s@%%s -> %%s', a.address, n.domainname, a.destination),
+               n.domainname::pg_catalog.text, a.address::pg_catalog.text, a.destination::pg_catalog.text
+          FROM %1$s.alias AS a
+          JOIN %1$s.domain_name AS n ON n.gid OPERATOR(pg_catalog.=) a.gid AND n.is_primary
+         WHERE pg_catalog.strpos(a.destination, '%%n') OPERATOR(pg_catalog.>) 0
+            OR pg_catalog.strpos(a.destination, '%%d') OPERATOR(pg_catalog.>) 0
+            OR pg_catalog.strpos(a.destination, '%%=') OPERATOR(pg_catalog.>) 0$q$, quote_ident(mail_schema));
 END
 $fn$;
 
@@ -460,7 +461,8 @@ $fn$;
 -- (every name qualified, plans cached per session).  Atomic; the layout must
 -- be exactly 0.6 before and after, and the new dovecotpassword() must give an
 -- account with a NULL ssid its domain's services.  Privileges on the old
--- functions are kept.  Recorded in vmm_upgrade.history.
+-- functions are kept.  Recorded in vmm_upgrade.history: one step of the
+-- runner (src/library/runner.sql).
 --   SELECT vmm_upgrade.replace_lookup_functions();
 CREATE FUNCTION vmm_upgrade.replace_lookup_functions()
 RETURNS text
@@ -468,23 +470,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    s       name := vmm_upgrade.mail_schema();
-    started timestamptz := clock_timestamp();
-    variant text;
-    before  text;
-    n       integer;
-    version text := vmm_upgrade._installed_version();
+    r jsonb := vmm_upgrade._run_step('replace_lookup_functions');
 BEGIN
-    PERFORM vmm_upgrade.require_layout('0.6', NULL, s, 'vmm_upgrade.replace_lookup_functions() (preflight)');
-    variant := (SELECT d.dovecot FROM vmm_upgrade.detect_layout(s) AS d);
-    before := vmm_upgrade._dovecotpassword_defect(s);
-    n := vmm_upgrade._replace_lookups(s, variant);
-    PERFORM vmm_upgrade._require_lookups_ok(s, variant, 'vmm_upgrade.replace_lookup_functions() (postflight)');
-    PERFORM vmm_upgrade._record(s, version, version, variant, variant, started, 0, 0,
-        jsonb_build_object('step', 'replace_lookup_functions', 'objects_replaced', n,
-                           'dovecotpassword_before', before));
     RETURN format('replaced the %s lookup functions and types of schema "%s" (Dovecot %s variant) with vmm_upgrade''s',
-                  n, s, variant);
+                  r->>'objects_replaced', r->>'mail_schema', r->>'dovecot');
 END
 $fn$;
 
@@ -510,6 +499,7 @@ $fn$;
 -- not for everyone: they run with the caller's rights anyway, but nobody
 -- else has a reason to call them.
 REVOKE EXECUTE ON FUNCTION
+    vmm_upgrade._alias_placeholders(name),
     vmm_upgrade._create_lookups_0_6(name, text),
     vmm_upgrade._lookup_definitions(name, text),
     vmm_upgrade._lookups_are_ours(name, text),

@@ -27,11 +27,11 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    s       name := vmm_upgrade.mail_schema();
-    qs      text := quote_ident(vmm_upgrade.mail_schema());
+    mail_schema name := vmm_upgrade.mail_schema();
+    s       text := quote_ident(mail_schema);
     target  text := vmm_upgrade._layout_of(version);
-    found   record;
-    what    text := format('ALTER EXTENSION vmm_upgrade UPDATE TO %L', target);
+    layout  record;
+    pre     jsonb;
     lost    jsonb;
     m       text;
     d       text;
@@ -47,24 +47,20 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Known targets: 0.6 (from 0.5.2) and 0.5.2 (from 0.6).';
     END IF;
-    SELECT * INTO found FROM vmm_upgrade.detect_layout(s);
-    IF found.version = target THEN
+    SELECT * INTO layout FROM vmm_upgrade.detect_layout(mail_schema);
+    IF layout.version = target THEN
         item := 'nothing to do';
-        detail := format('schema "%s" already holds the vmm %s layout.', s, target);
+        detail := format('schema "%s" already holds the vmm %s layout.', mail_schema, target);
         RETURN NEXT;
         RETURN;
     END IF;
     roles := (SELECT count(*) FROM pg_roles r WHERE r.rolname IN (dovecot, postfix));
     BEGIN
-        IF target = '0.6' THEN
-            PERFORM vmm_upgrade.require_layout('0.5.2', NULL, s, what || ' (preflight)');
-            PERFORM vmm_upgrade._target_dovecot(found.dovecot);
-            PERFORM vmm_upgrade._require_safe_tables(s, what);
-        ELSE
-            PERFORM vmm_upgrade.require_layout('0.6', NULL, s, what || ' (preflight)');
-            PERFORM vmm_upgrade._require_safe_tables(s, what);
-            lost := vmm_upgrade._require_downgradable(s, vmm_upgrade._downgrade_discard_setting(), what);
-        END IF;
+        -- The runner's own preflight (src/library/runner.sql), so that the
+        -- preview and the update cannot disagree on what is refused.
+        pre := vmm_upgrade._step_preflight(CASE target WHEN '0.6' THEN '0.5.2--0.6' ELSE '0.6--0.5.2' END,
+                                           mail_schema);
+        lost := pre->'discarded';
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
         item := 'refusal';
@@ -87,12 +83,10 @@ BEGIN
             SELECT 'maillocations', count(*), 'mail locations that become maildir directories' FROM %1$s.maillocation
             UNION ALL
             SELECT 'aliases_with_placeholders', count(*), 'alias destinations with %%n, %%d or %%= that vmm 0.6 expands'
-              FROM %1$s.alias AS a JOIN %1$s.domain_name AS n ON n.gid = a.gid AND n.is_primary
-             WHERE strpos(a.destination, '%%n') > 0 OR strpos(a.destination, '%%d') > 0
-                OR strpos(a.destination, '%%=') > 0$q$, qs);
+              FROM vmm_upgrade._alias_placeholders(%2$L) AS p$q$, s, mail_schema);
         item := 'lookups_replaced';
-        n := found.lookups::integer;
-        detail := CASE WHEN found.lookups THEN 'the optional 0.5.2 lookup functions are replaced'
+        n := layout.lookups::integer;
+        detail := CASE WHEN layout.lookups THEN 'the optional 0.5.2 lookup functions are replaced'
                        ELSE 'no optional 0.5.2 lookup functions to replace' END;
         RETURN NEXT;
         item := 'granted';
@@ -102,7 +96,7 @@ BEGIN
         RETURN;
     END IF;
 
-    lookups := vmm_upgrade._downgrade_lookups(s);
+    lookups := vmm_upgrade._downgrade_lookups(mail_schema);
     RETURN QUERY EXECUTE format($q$
         SELECT 'users', count(*), 'accounts that get their effective service flags and transport'
           FROM %1$s.users AS u JOIN %1$s.domain_data AS dd ON dd.gid = u.gid
@@ -126,13 +120,13 @@ BEGIN
                'domains whose service set other than 1 is made explicit in their accounts' FROM %1$s.domain_data
         UNION ALL
         SELECT 'maillocations', count(*), 'mail locations' FROM %1$s.maillocation$q$,
-        qs, CASE found.dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END);
+        s, vmm_upgrade._sieve_flag(layout.dovecot));
     item := 'objects_dropped';
-    n := (SELECT count(*) FROM vmm_upgrade._lookup_definitions(s, found.dovecot)) + 1 + 5 + 7;
+    n := (SELECT count(*) FROM vmm_upgrade._lookup_definitions(mail_schema, layout.dovecot)) + 1 + 5 + 7;
     detail := 'the 0.6 lookup functions and types, vmm_domain_info, the quota and catch-all tables, service_set, mailboxformat, quotalimit and their sequences';
     RETURN NEXT;
     item := 'objects_created';
-    n := (SELECT count(*) FROM vmm_upgrade._definitions_0_5_2(s, found.dovecot, lookups));
+    n := (SELECT count(*) FROM vmm_upgrade._definitions_0_5_2(mail_schema, layout.dovecot, lookups) AS d WHERE NOT d.kept);
     detail := CASE WHEN lookups THEN 'the 0.5.2 views and the optional 0.5.2 lookup types and functions'
                    ELSE 'the 0.5.2 views' END;
     RETURN NEXT;
@@ -148,7 +142,8 @@ BEGIN
         RETURN NEXT;
     END LOOP;
     item := 'granted';
-    n := 2 * roles;
+    n := 2 * roles + (SELECT count(*) FROM pg_roles r
+                       WHERE r.rolname IN (dovecot, postfix) AND NOT has_schema_privilege(r.oid, s, 'USAGE'));
     detail := 'statements: the 0.6 privileges revoked and SELECT on the 0.5.2 views granted, per existing role';
     RETURN NEXT;
 END

@@ -302,9 +302,9 @@ BEGIN
             format('GRANT SELECT (domaindir, gid, qid, ssid) ON TABLE %s.domain_data TO %I', s, dovecot),
             format('GRANT SELECT (domainname, gid) ON TABLE %s.domain_name TO %I', s, dovecot),
             format('GRANT SELECT (gid, local_part, mid, passwd, qid, ssid, uid) ON TABLE %s.users TO %I', s, dovecot)];
-        -- as 0.5.2's set-permissions.py: the dovecot_* views to Dovecot
+        -- as 0.5.2's set-permissions.py: the Dovecot views to Dovecot
         FOREACH rel IN ARRAY compat LOOP
-            IF rel LIKE 'dovecot\_%' THEN
+            IF rel IN (SELECT v.view FROM vmm_upgrade._client_views_0_5_2() AS v WHERE v.service = 'dovecot') THEN
                 stmts := stmts || format('GRANT SELECT ON TABLE %s.%I TO %I', s, rel, dovecot);
             END IF;
         END LOOP;
@@ -316,9 +316,9 @@ BEGIN
             format('GRANT SELECT (domainname, gid) ON TABLE %s.domain_name TO %I', s, postfix),
             format('GRANT SELECT (directory, mid) ON TABLE %s.maillocation TO %I', s, postfix),
             format('GRANT SELECT (gid, local_part, mid, tid, uid) ON TABLE %s.users TO %I', s, postfix)];
-        -- the postfix_* views (postfix_gid, part of 0.6, above) to Postfix
+        -- the Postfix views (postfix_gid, part of 0.6, above) to Postfix
         FOREACH rel IN ARRAY compat LOOP
-            IF rel LIKE 'postfix\_%' THEN
+            IF rel IN (SELECT v.view FROM vmm_upgrade._client_views_0_5_2() AS v WHERE v.service = 'postfix') THEN
                 stmts := stmts || format('GRANT SELECT ON TABLE %s.%I TO %I', s, rel, postfix);
             END IF;
         END LOOP;

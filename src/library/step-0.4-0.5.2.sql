@@ -82,7 +82,7 @@ DECLARE
     s         text := quote_ident(mail_schema);
     owner     name := vmm_upgrade._users_owner(mail_schema);
     form      text := vmm_upgrade._form_0_4(mail_schema);
-    sieve     text := CASE target_dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+    sieve     text;
     dovecot   name := vmm_upgrade._configured_role('dovecot');
     postfix   name := vmm_upgrade._configured_role('postfix');
     n_domains bigint;
@@ -93,25 +93,14 @@ DECLARE
     old_views CONSTANT text[] := ARRAY['vmm_domain_info', 'vmm_alias_count', 'dovecot_password',
         'dovecot_user', 'postfix_alias', 'postfix_gid', 'postfix_maildir', 'postfix_relocated',
         'postfix_transport', 'postfix_uid'];
-    dovecot_views CONSTANT text[] := ARRAY['dovecot_password', 'dovecot_user'];
-    postfix_views CONSTANT text[] := ARRAY['postfix_alias', 'postfix_gid', 'postfix_maildir',
-        'postfix_relocated', 'postfix_transport', 'postfix_uid'];
+    d         record;
     old_keys  CONSTANT text[] := ARRAY['users.fkey_users_gid_domains', 'alias.fkey_alias_gid_domains',
         'relocated.fkey_relocated_gid_domains'];
 BEGIN
-    IF owner IS NULL THEN
-        RAISE EXCEPTION 'there is no table "users" in schema "%"', mail_schema
-            USING ERRCODE = 'undefined_table';
-    END IF;
-    IF form IS NULL THEN
-        RAISE EXCEPTION 'schema "%" holds neither form of the vmm 0.4 layout', mail_schema
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = format('Run SELECT * FROM vmm_upgrade.check_layout(''0.4'', NULL, %L) to list the deviations.', mail_schema);
-    END IF;
-    IF target_dovecot IS NULL OR target_dovecot NOT IN ('1.1', '1.2') THEN
-        RAISE EXCEPTION 'unknown Dovecot variant "%"', target_dovecot
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known variants: 1.1, 1.2.';
-    END IF;
+    -- The runner's preflight (src/library/runner.sql) has made sure of the
+    -- exact 0.4 layout (so form is 'release' or 'r41') and of the target
+    -- variant (1.1 or 1.2).
+    sieve := vmm_upgrade._sieve_flag(target_dovecot);
 
     -- 1. Nothing of the DBA's may depend on what goes: the 0.4 views, the
     --    table domains and the foreign keys to it, or on the column whose
@@ -148,10 +137,10 @@ BEGIN
                AND c.relname = ANY (old_views)
                AND e.grantee <> c.relowner
                AND NOT (e.privilege_type = 'SELECT'
-                        AND (e.grantee IS NOT DISTINCT FROM (SELECT r.oid FROM pg_roles r WHERE r.rolname = dovecot)
-                             AND c.relname = ANY (dovecot_views)
-                             OR e.grantee IS NOT DISTINCT FROM (SELECT r.oid FROM pg_roles r WHERE r.rolname = postfix)
-                             AND c.relname = ANY (postfix_views)))) AS x;
+                        AND EXISTS (SELECT FROM vmm_upgrade._client_views_0_5_2() AS v
+                                     JOIN pg_roles r ON r.rolname = CASE v.service WHEN 'dovecot' THEN dovecot
+                                                                                   ELSE postfix END
+                                    WHERE v.view = c.relname AND r.oid = e.grantee))) AS x;
 
     -- 3. The 0.4 views go: they all read domains.
     FOREACH name IN ARRAY old_views LOOP
@@ -280,72 +269,12 @@ BEGIN
     PERFORM vmm_upgrade._as_owner(format('%s.domains', s)::regclass,
         format('DROP TABLE %s.domains', s));
 
-    -- 10. The 0.5.2 views for Dovecot and Postfix: every address view joins
-    --     domain_name, so an address answers under every name of its domain.
-    EXECUTE format($q$
-        CREATE VIEW %1$s.dovecot_password AS
-        SELECT users.local_part || '@' || domain_name.domainname AS "user",
-               users.passwd AS password, users.smtp, users.pop3, users.imap, users.%2$I
-          FROM %1$s.users LEFT JOIN %1$s.domain_name USING (gid)$q$, s, sieve);
-    EXECUTE format($q$
-        CREATE VIEW %1$s.dovecot_user AS
-        SELECT users.local_part || '@' || domain_name.domainname AS userid,
-               users.uid, users.gid,
-               domain_data.domaindir || '/' || users.uid AS home,
-               '~/' || maillocation.maillocation AS mail
-          FROM %1$s.users
-          LEFT JOIN %1$s.domain_data USING (gid)
-          LEFT JOIN %1$s.domain_name USING (gid)
-          LEFT JOIN %1$s.maillocation USING (mid)$q$, s);
-    EXECUTE format($q$
-        CREATE VIEW %1$s.postfix_gid AS
-        SELECT domain_name.gid, domain_name.domainname FROM %1$s.domain_name$q$, s);
-    EXECUTE format($q$
-        CREATE VIEW %1$s.postfix_uid AS
-        SELECT users.local_part || '@' || domain_name.domainname AS address, users.uid
-          FROM %1$s.users LEFT JOIN %1$s.domain_name USING (gid)$q$, s);
-    EXECUTE format($q$
-        CREATE VIEW %1$s.postfix_maildir AS
-        SELECT users.local_part || '@' || domain_name.domainname AS address,
-               domain_data.domaindir || '/' || users.uid || '/' || maillocation.maillocation || '/' AS maildir
-          FROM %1$s.users
-          LEFT JOIN %1$s.domain_data USING (gid)
-          LEFT JOIN %1$s.domain_name USING (gid)
-          LEFT JOIN %1$s.maillocation USING (mid)$q$, s);
-    EXECUTE format($q$
-        CREATE VIEW %1$s.postfix_relocated AS
-        SELECT relocated.address || '@' || domain_name.domainname AS address, relocated.destination
-          FROM %1$s.relocated LEFT JOIN %1$s.domain_name USING (gid)$q$, s);
-    EXECUTE format($q$
-        CREATE VIEW %1$s.postfix_alias AS
-        SELECT alias.address || '@' || domain_name.domainname AS address, alias.destination, alias.gid
-          FROM %1$s.alias LEFT JOIN %1$s.domain_name USING (gid)$q$, s);
-    EXECUTE format($q$
-        CREATE VIEW %1$s.postfix_transport AS
-        SELECT users.local_part || '@' || domain_name.domainname AS address, transport.transport
-          FROM %1$s.users
-          LEFT JOIN %1$s.transport USING (tid)
-          LEFT JOIN %1$s.domain_name USING (gid)$q$, s);
-    -- per primary domain: accounts, alias addresses, relocated addresses and
-    -- alias domain names
-    EXECUTE format($q$
-        CREATE VIEW %1$s.vmm_domain_info AS
-        SELECT domain_data.gid, domain_name.domainname, transport.transport, domain_data.domaindir,
-               pg_catalog.count(users.uid) AS accounts,
-               (SELECT pg_catalog.count(DISTINCT alias.address) FROM %1$s.alias
-                 WHERE alias.gid = domain_data.gid) AS aliases,
-               (SELECT pg_catalog.count(relocated.gid) FROM %1$s.relocated
-                 WHERE relocated.gid = domain_data.gid) AS relocated,
-               (SELECT pg_catalog.count(domain_name.gid) FROM %1$s.domain_name
-                 WHERE domain_name.gid = domain_data.gid AND NOT domain_name.is_primary) AS aliasdomains
-          FROM %1$s.domain_data
-          LEFT JOIN %1$s.domain_name USING (gid)
-          LEFT JOIN %1$s.transport USING (tid)
-          LEFT JOIN %1$s.users USING (gid)
-         WHERE domain_name.is_primary
-         GROUP BY domain_data.gid, domain_name.domainname, transport.transport, domain_data.domaindir$q$, s);
-    FOREACH name IN ARRAY dovecot_views || postfix_views || 'vmm_domain_info'::text LOOP
-        PERFORM vmm_upgrade._hand_over('VIEW', s || '.' || name, owner);
+    -- 10. The 0.5.2 views for Dovecot and Postfix (_definitions_0_5_2):
+    --     every address view joins domain_name, so an address answers under
+    --     every name of its domain.
+    FOR d IN SELECT * FROM vmm_upgrade._definitions_0_5_2(mail_schema, target_dovecot, false) LOOP
+        EXECUTE d.statement;
+        PERFORM vmm_upgrade._hand_over(d.kind, s || '.' || d.object, owner);
     END LOOP;
 
     RETURN jsonb_build_object(
@@ -362,20 +291,218 @@ END
 $fn$;
 
 -- ---------------------------------------------------------------------------
--- Privileges on the 0.5.2 views
+-- The 0.5.2 views, the optional 0.5.2 lookup functions and their grants
+-- (this step and the way back, step-0.6-0.5.2.sql)
 -- ---------------------------------------------------------------------------
 
--- What a vmm 0.5.2 installation grants (its INSTALL notes): SELECT on the
--- two dovecot_* views to the role Dovecot connects as and on the six
--- postfix_* views to Postfix's, nothing more; the views read the tables
+-- The 0.5.2 views Postfix and Dovecot read, with the service that reads
+-- each (granted SELECT on it: _grant_0_5_2; the compatibility views keep
+-- these names and services).  Not revoked from PUBLIC: set_permissions()
+-- reads it through _compatibility_view_definitions.
+CREATE FUNCTION vmm_upgrade._client_views_0_5_2(OUT view name, OUT service text)
+RETURNS SETOF record
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT v.view::pg_catalog.name, v.service
+      FROM (VALUES ('dovecot_password', 'dovecot'), ('dovecot_user', 'dovecot'),
+                   ('postfix_alias', 'postfix'), ('postfix_gid', 'postfix'),
+                   ('postfix_maildir', 'postfix'), ('postfix_relocated', 'postfix'),
+                   ('postfix_transport', 'postfix'), ('postfix_uid', 'postfix')) AS v(view, service)
+$fn$;
+
+-- The 0.5.2 views and optional lookup objects, one row per object in
+-- creation order: kind (VIEW, TYPE or FUNCTION), object (with the argument
+-- list for a function) and the statement creating it in <mail_schema>
+-- (the definitions of test/fixtures/vmm-0.5.2.sql, tables named through
+-- the schema in the views; function bodies as vmm's name them, without).
+-- The views are those of layout 0.5.2, the types and functions those of
+-- 0.5.2+lookups in src/layouts.tsv (test/pgtap/layout_0_5_2.sql checks it).
+-- kept: the 0.6 layout has the object as it is (postfix_gid), so the way
+-- back keeps it.
+CREATE FUNCTION vmm_upgrade._definitions_0_5_2(mail_schema name, dovecot text, lookups boolean,
+                                               OUT kind text, OUT object text, OUT statement text,
+                                               OUT kept boolean)
+RETURNS SETOF record
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    sieve name := vmm_upgrade._sieve_flag(dovecot);
+    obj   text[];
+    views CONSTANT text[] := ARRAY[
+    ['VIEW', 'dovecot_password', $q$
+CREATE VIEW @s@.dovecot_password AS
+SELECT users.local_part || '@' || domain_name.domainname AS "user",
+       users.passwd AS password,
+       users.smtp, users.pop3, users.imap, users.@sieve@
+  FROM @s@.users LEFT JOIN @s@.domain_name USING (gid)$q$],
+    ['VIEW', 'dovecot_user', $q$
+CREATE VIEW @s@.dovecot_user AS
+SELECT users.local_part || '@' || domain_name.domainname AS userid,
+       users.uid, users.gid,
+       domain_data.domaindir || '/' || users.uid AS home,
+       '~/' || maillocation.maillocation AS mail
+  FROM @s@.users
+  LEFT JOIN @s@.domain_data USING (gid)
+  LEFT JOIN @s@.domain_name USING (gid)
+  LEFT JOIN @s@.maillocation USING (mid)$q$],
+    ['VIEW', 'postfix_gid', $q$
+CREATE VIEW @s@.postfix_gid AS
+SELECT domain_name.gid, domain_name.domainname FROM @s@.domain_name$q$],
+    ['VIEW', 'postfix_uid', $q$
+CREATE VIEW @s@.postfix_uid AS
+SELECT users.local_part || '@' || domain_name.domainname AS address, users.uid
+  FROM @s@.users LEFT JOIN @s@.domain_name USING (gid)$q$],
+    ['VIEW', 'postfix_maildir', $q$
+CREATE VIEW @s@.postfix_maildir AS
+SELECT users.local_part || '@' || domain_name.domainname AS address,
+       domain_data.domaindir || '/' || users.uid || '/' || maillocation.maillocation || '/' AS maildir
+  FROM @s@.users
+  LEFT JOIN @s@.domain_data USING (gid)
+  LEFT JOIN @s@.domain_name USING (gid)
+  LEFT JOIN @s@.maillocation USING (mid)$q$],
+    ['VIEW', 'postfix_relocated', $q$
+CREATE VIEW @s@.postfix_relocated AS
+SELECT relocated.address || '@' || domain_name.domainname AS address, relocated.destination
+  FROM @s@.relocated LEFT JOIN @s@.domain_name USING (gid)$q$],
+    ['VIEW', 'postfix_alias', $q$
+CREATE VIEW @s@.postfix_alias AS
+SELECT alias.address || '@' || domain_name.domainname AS address, alias.destination, alias.gid
+  FROM @s@.alias LEFT JOIN @s@.domain_name USING (gid)$q$],
+    ['VIEW', 'postfix_transport', $q$
+CREATE VIEW @s@.postfix_transport AS
+SELECT users.local_part || '@' || domain_name.domainname AS address, transport.transport
+  FROM @s@.users
+  LEFT JOIN @s@.transport USING (tid)
+  LEFT JOIN @s@.domain_name USING (gid)$q$],
+    ['VIEW', 'vmm_domain_info', $q$
+CREATE VIEW @s@.vmm_domain_info AS
+SELECT gid, domainname, transport, domaindir,
+       count(uid) AS accounts,
+       (SELECT count(DISTINCT address) FROM @s@.alias
+         WHERE alias.gid = domain_data.gid) AS aliases,
+       (SELECT count(gid) FROM @s@.relocated
+         WHERE relocated.gid = domain_data.gid) AS relocated,
+       (SELECT count(gid) FROM @s@.domain_name
+         WHERE domain_name.gid = domain_data.gid
+           AND NOT domain_name.is_primary) AS aliasdomains
+  FROM @s@.domain_data
+  LEFT JOIN @s@.domain_name USING (gid)
+  LEFT JOIN @s@.transport USING (tid)
+  LEFT JOIN @s@.users USING (gid)
+ WHERE domain_name.is_primary
+ GROUP BY gid, domainname, transport, domaindir$q$]];
+    types CONSTANT text[] := ARRAY[
+    ['TYPE', 'address_maildir', $q$CREATE TYPE @s@.address_maildir AS (address varchar(320), maildir text)$q$],
+    ['TYPE', 'dovecotpassword', $q$CREATE TYPE @s@.dovecotpassword AS (
+    userid varchar(320), password varchar(74),
+    smtp boolean, pop3 boolean, imap boolean, @sieve@ boolean
+)$q$],
+    ['TYPE', 'dovecotuser', $q$CREATE TYPE @s@.dovecotuser AS (
+    userid varchar(320), uid bigint, gid bigint, home text, mail text
+)$q$],
+    ['TYPE', 'recipient_destination', $q$CREATE TYPE @s@.recipient_destination AS (recipient varchar(320), destination text)$q$],
+    ['TYPE', 'recipient_transport', $q$CREATE TYPE @s@.recipient_transport AS (recipient varchar(320), transport text)$q$],
+    ['TYPE', 'recipient_uid', $q$CREATE TYPE @s@.recipient_uid AS (recipient varchar(320), uid bigint)$q$],
+    ['TYPE', 'sender_login', $q$CREATE TYPE @s@.sender_login AS (sender varchar(320), login text)$q$]];
+    -- Every lookup function but postfix_smtpd_sender_login_map is one query
+    -- for the address localpart@the_domain: (name, result type, the columns
+    -- after the address, the joins after domain_name, the column matched
+    -- with the local part); postfix_smtpd_sender_login_map (no columns) is
+    -- sender_login below.
+    lookup_template CONSTANT text := $q$
+CREATE FUNCTION @s@.%1$s(localpart varchar, the_domain varchar)
+RETURNS SETOF @s@.%2$s
+LANGUAGE plpgsql STABLE STRICT AS $body$
+BEGIN
+    RETURN QUERY
+    SELECT (localpart || '@' || the_domain)::varchar(320),%3$s
+      FROM domain_name AS n
+      %4$s
+     WHERE n.domainname = the_domain
+       AND %5$s = localpart;
+END
+$body$$q$;
+    users_by_name CONSTANT text := 'JOIN users AS u ON u.gid = n.gid';
+    maildir_joins CONSTANT text := concat_ws(E'\n      ', 'JOIN domain_data AS d ON d.gid = n.gid',
+                                             users_by_name, 'JOIN maillocation AS l ON l.mid = u.mid');
+    lookup_functions CONSTANT text[] := ARRAY[
+    ['dovecotpassword', 'dovecotpassword', E'\n           u.passwd, u.smtp, u.pop3, u.imap, u.@sieve@',
+     users_by_name, 'u.local_part'],
+    ['dovecotuser', 'dovecotuser',
+     E'\n           u.uid, u.gid,\n           d.domaindir || ''/'' || u.uid,\n           ''~/'' || l.maillocation',
+     maildir_joins, 'u.local_part'],
+    ['postfix_relocated_map', 'recipient_destination', ' r.destination::text',
+     'JOIN relocated AS r ON r.gid = n.gid', 'r.address'],
+    ['postfix_smtpd_sender_login_map', 'sender_login', NULL, NULL, NULL],
+    ['postfix_transport_map', 'recipient_transport', ' t.transport::text',
+     users_by_name || E'\n      JOIN transport AS t ON t.tid = u.tid', 'u.local_part'],
+    ['postfix_virtual_alias_map', 'recipient_destination', ' a.destination::text',
+     'JOIN alias AS a ON a.gid = n.gid', 'a.address'],
+    ['postfix_virtual_mailbox_map', 'address_maildir',
+     E'\n           d.domaindir || ''/'' || u.uid || ''/'' || l.maillocation || ''/''',
+     maildir_joins, 'u.local_part'],
+    ['postfix_virtual_uid_map', 'recipient_uid', ' u.uid', users_by_name, 'u.local_part']];
+    sender_login CONSTANT text := $q$
+CREATE FUNCTION @s@.postfix_smtpd_sender_login_map(localpart varchar, the_domain varchar)
+RETURNS SETOF @s@.sender_login
+LANGUAGE plpgsql STABLE STRICT AS $body$
+DECLARE
+    sender text := localpart || '@' || the_domain;
+BEGIN
+    RETURN QUERY
+    SELECT sender::varchar(320), u.local_part || '@' || other.domainname
+      FROM domain_name AS n
+      JOIN users AS u ON u.gid = n.gid
+      JOIN domain_name AS other ON other.gid = n.gid
+     WHERE n.domainname = the_domain
+       AND u.local_part = localpart
+     ORDER BY other.is_primary DESC, other.domainname;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT DISTINCT sender::varchar(320), a.destination::text
+      FROM domain_name AS n
+      JOIN alias AS a ON a.gid = n.gid
+     WHERE n.domainname = the_domain
+       AND a.address = localpart;
+END
+$body$$q$;
+    f     text[];
+    all_objects text[] := views;
+BEGIN
+    IF lookups THEN
+        all_objects := all_objects || types;
+        FOREACH f SLICE 1 IN ARRAY lookup_functions LOOP
+            all_objects := all_objects || ARRAY['FUNCTION', f[1] || '(pg_catalog.varchar, pg_catalog.varchar)',
+                CASE WHEN f[3] IS NULL THEN sender_login
+                     ELSE format(lookup_template, f[1], f[2], f[3], f[4], f[5]) END];
+        END LOOP;
+    END IF;
+    FOREACH obj SLICE 1 IN ARRAY all_objects LOOP
+        kind := obj[1];
+        object := obj[2];
+        statement := replace(replace(obj[3], '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
+        kept := object = 'postfix_gid';
+        RETURN NEXT;
+    END LOOP;
+END
+$fn$;
+
+-- What a vmm 0.5.2 installation grants (its INSTALL notes), for both steps
+-- into 0.5.2: SELECT on the two dovecot_* views to the role Dovecot
+-- connects as and on the six postfix_* views to Postfix's
+-- (_client_views_0_5_2), nothing more; the views read the tables
 -- with their owner's rights.  The roles are those the settings
 -- vmm_upgrade.dovecot_role and vmm_upgrade.postfix_role name (defaults
 -- dovecot, postfix); a role without USAGE on the mail schema gets it,
 -- without which no grant helps.  WARNINGs: for each role that does not
 -- exist (with the GRANT to run once it does), for one role serving both
 -- services (it reads the passwords), and for privileges the 0.4 views had
--- that the new ones do not give (result of the transformation, "not
--- carried").  Returns {"dovecot": name|null, "postfix": name|null,
+-- that the new ones do not give (result of the 0.4 transformation, "not
+-- carried"; NULL on the way back).  Returns {"dovecot": name|null, "postfix": name|null,
 -- "statements": [...]}.
 CREATE FUNCTION vmm_upgrade._grant_0_5_2(mail_schema name, not_carried jsonb)
 RETURNS jsonb
@@ -386,10 +513,6 @@ DECLARE
     s        text := quote_ident(mail_schema);
     dovecot  name := vmm_upgrade._configured_role('dovecot');
     postfix  name := vmm_upgrade._configured_role('postfix');
-    views    jsonb := jsonb_build_object(
-        'dovecot', ARRAY['dovecot_password', 'dovecot_user'],
-        'postfix', ARRAY['postfix_alias', 'postfix_gid', 'postfix_maildir', 'postfix_relocated',
-                         'postfix_transport', 'postfix_uid']);
     granted  jsonb := '{}';
     stmts    text[] := '{}';
     stmt     text;
@@ -400,8 +523,8 @@ DECLARE
 BEGIN
     FOREACH service IN ARRAY ARRAY['dovecot', 'postfix'] LOOP
         role := CASE service WHEN 'dovecot' THEN dovecot ELSE postfix END;
-        on_views := (SELECT string_agg(s || '.' || quote_ident(v), ', ' ORDER BY v)
-                       FROM jsonb_array_elements_text(views -> service) AS v);
+        on_views := (SELECT string_agg(s || '.' || quote_ident(v.view), ', ' ORDER BY v.view)
+                       FROM vmm_upgrade._client_views_0_5_2() AS v(view, svc) WHERE v.svc = service);
         IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = role) THEN
             granted := granted || jsonb_build_object(service, NULL);
             RAISE WARNING 'role "%" does not exist, so % was granted nothing', role, initcap(service)
@@ -485,5 +608,7 @@ $fn$;
 REVOKE EXECUTE ON FUNCTION
     vmm_upgrade._require_aliases_fit_0_5_2(name),
     vmm_upgrade._upgrade_0_4_to_0_5_2(name, text),
+    vmm_upgrade._definitions_0_5_2(name, text, boolean),
+    vmm_upgrade._grant_0_5_2(name, jsonb),
     vmm_upgrade._warn_next_steps_0_5_2(jsonb)
 FROM PUBLIC;

@@ -92,11 +92,11 @@ $fn$;
 -- changes of the other tables.  What the old users carried is kept: owner,
 -- privileges (columns too), comments, the sequence owned by uid, constraint
 -- and index names, column defaults, statistics targets and storage,
--- storage parameters and tablespace, the DBA's CHECK constraints, indexes
--- and triggers (re-created as the owner; those on the four flag columns go,
--- as a DROP COLUMN drops them).  What depends on users from outside (a
--- view, a foreign key of another table, ...) stops the step before
--- anything changes.
+-- storage parameters and tablespace, the DBA's CHECK constraints and
+-- indexes (re-created as the owner), foreign keys and triggers (those on
+-- the four flag columns go, as a DROP COLUMN drops them).  What depends on
+-- users from outside (a view, a foreign key of another table, ...) stops
+-- the step before anything changes.
 -- Returns what it did, as jsonb (stored in the history by the update script).
 CREATE FUNCTION vmm_upgrade._upgrade_0_5_2_to_0_6(mail_schema name, target_dovecot text)
 RETURNS jsonb
@@ -150,32 +150,9 @@ DECLARE
     old_types CONSTANT text[] := ARRAY['address_maildir', 'dovecotpassword', 'dovecotuser',
         'recipient_destination', 'recipient_transport', 'recipient_uid', 'sender_login'];
 BEGIN
-    IF owner IS NULL THEN
-        RAISE EXCEPTION 'there is no table "users" in schema "%"', mail_schema
-            USING ERRCODE = 'undefined_table';
-    END IF;
-    IF source IS NULL THEN
-        RAISE EXCEPTION 'table %.users has neither a sieve nor a managesieve column', s
-            USING ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
-    IF target_dovecot IS NULL OR target_dovecot NOT IN ('1.1', '1.2') THEN
-        RAISE EXCEPTION 'unknown Dovecot variant "%"', target_dovecot
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known variants: 1.1, 1.2.';
-    END IF;
-    IF source = '1.2' AND target_dovecot = '1.1' THEN
-        RAISE EXCEPTION 'cannot turn the Dovecot >= 1.2 variant into the Dovecot < 1.2 variant'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    -- Dovecot's 0.5.2 password_query names the sieve flag as the source
-    -- variant does; a view with the target's name would not answer it.
-    IF compat AND source <> target_dovecot THEN
-        RAISE EXCEPTION 'cannot keep the 0.5.2 views while switching to the Dovecot % variant', target_dovecot
-            USING ERRCODE = 'feature_not_supported',
-                  DETAIL = format('Dovecot''s 0.5.2 password_query reads column %s of view dovecot_password, which the Dovecot %s variant calls %s. Nothing was changed.',
-                                  CASE source WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END, target_dovecot,
-                                  CASE target_dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END),
-                  HINT = 'Update with vmm_upgrade.dovecot_version unset (the variant stays), then switch the variant after dropping the views: SELECT vmm_upgrade.drop_compatibility_views();';
-    END IF;
+    -- The runner's preflight (src/library/runner.sql) has made sure of the
+    -- exact 0.5.2 layout, of a target variant that is no step back, and that
+    -- the compatibility views do not come with a switch of the variant.
     src_sieve := CASE source WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
     dst_sieve := CASE target_dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
     lookups := EXISTS (SELECT FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -184,17 +161,10 @@ BEGIN
     -- 0. Alias destinations with %n, %d or %=: plain text in 0.5.2, which
     --    vmm 0.6 expands (local part, domain, local=domain).  They are kept
     --    as they are; the DBA is told which (WARNING below, and the history).
-    EXECUTE format($q$
-        SELECT pg_catalog.count(*),
-               pg_catalog.jsonb_agg(x.line ORDER BY x.line) FILTER (WHERE x.k OPERATOR(pg_catalog.<=) 10)
-          FROM (SELECT pg_catalog.format('%%s@%%s -> %%s', a.address, n.domainname, a.destination) AS line,
-                       pg_catalog.row_number() OVER (ORDER BY n.domainname, a.address, a.destination) AS k
-                  FROM %1$s.alias AS a
-                  JOIN %1$s.domain_name AS n ON n.gid OPERATOR(pg_catalog.=) a.gid AND n.is_primary
-                 WHERE pg_catalog.strpos(a.destination, '%%n') OPERATOR(pg_catalog.>) 0
-                    OR pg_catalog.strpos(a.destination, '%%d') OPERATOR(pg_catalog.>) 0
-                    OR pg_catalog.strpos(a.destination, '%%=') OPERATOR(pg_catalog.>) 0) AS x$q$, s)
-       INTO n_placeholders, placeholders;
+    SELECT count(*), jsonb_agg(x.line ORDER BY x.line) FILTER (WHERE x.k <= 10)
+      INTO n_placeholders, placeholders
+      FROM (SELECT p.line, row_number() OVER (ORDER BY p.domainname, p.address, p.destination) AS k
+              FROM vmm_upgrade._alias_placeholders(mail_schema) AS p) AS x;
     IF n_placeholders > 0 THEN
         RAISE WARNING 'vmm_upgrade: % alias destination% in schema "%" contain% %%n, %%d or %%=, which vmm 0.6 replaces by the local part, the domain or local=domain',
             n_placeholders, CASE WHEN n_placeholders = 1 THEN '' ELSE 's' END, mail_schema,

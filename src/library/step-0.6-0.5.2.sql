@@ -67,7 +67,8 @@ DECLARE
     s     text := quote_ident(mail_schema);
     quota text := CASE WHEN vmm_upgrade._has_relation(mail_schema, 'userquota') THEN 'userquota'
                        ELSE 'userquota_11' END;
-    -- kind, what, the query: one row (count, examples) over the mail schema
+    -- kind, what, the query (%1$s the quoted mail schema, %2$s the quota
+    -- table, %3$s the raw schema name): one row (count, examples) over it
     checks CONSTANT text[] := ARRAY[
     ['catchall', 'catch-all destinations', $q$
         SELECT n.domainname || ' -> ' || c.destination, n.domainname || c.destination
@@ -115,17 +116,15 @@ DECLARE
           FROM %1$s.users AS u JOIN %1$s.domain_name AS n ON n.gid = u.gid AND n.is_primary
          WHERE char_length(u.passwd) > 74$q$],
     ['alias_placeholders', 'alias destinations with %%n, %%d or %%= (0.5.2 delivers to them literally)', $q$
-        SELECT format('%%s@%%s -> %%s', a.address, n.domainname, a.destination), n.domainname || a.address || a.destination
-          FROM %1$s.alias AS a JOIN %1$s.domain_name AS n ON n.gid = a.gid AND n.is_primary
-         WHERE strpos(a.destination, '%%n') > 0 OR strpos(a.destination, '%%d') > 0
-            OR strpos(a.destination, '%%=') > 0$q$]];
+        SELECT p.line, p.domainname || p.address || p.destination
+          FROM vmm_upgrade._alias_placeholders(%3$L) AS p$q$]];
     c text[];
 BEGIN
     FOREACH c SLICE 1 IN ARRAY checks LOOP
         kind := c[1];
         what := replace(c[2], '%%', '%');
         EXECUTE format($q$SELECT count(*), (array_agg(x.line ORDER BY x.k))[1:5]
-                            FROM (%s) AS x(line, k)$q$, format(c[3], s, quota))
+                            FROM (%s) AS x(line, k)$q$, format(c[3], s, quota, mail_schema))
            INTO n, examples;
         discardable := kind = ANY (vmm_upgrade._downgrade_discardable());
         IF n > 0 THEN
@@ -207,230 +206,6 @@ BEGIN
 END
 $fn$;
 
--- The 0.5.2 views and optional lookup objects, one row per object in
--- creation order: kind (VIEW, TYPE or FUNCTION), object (with the argument
--- list for a function) and the statement creating it in <mail_schema>
--- (the definitions of test/fixtures/vmm-0.5.2.sql, tables named through
--- the schema in the views; function bodies as vmm's name them, without).
-CREATE FUNCTION vmm_upgrade._definitions_0_5_2(mail_schema name, dovecot text, lookups boolean,
-                                               OUT kind text, OUT object text, OUT statement text)
-RETURNS SETOF record
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    sieve name := CASE dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
-    obj   text[];
-    objects CONSTANT text[] := ARRAY[
-    ['VIEW', 'dovecot_password', $q$
-CREATE VIEW @s@.dovecot_password AS
-SELECT users.local_part || '@' || domain_name.domainname AS "user",
-       users.passwd AS password,
-       users.smtp, users.pop3, users.imap, users.@sieve@
-  FROM @s@.users LEFT JOIN @s@.domain_name USING (gid)$q$],
-    ['VIEW', 'dovecot_user', $q$
-CREATE VIEW @s@.dovecot_user AS
-SELECT users.local_part || '@' || domain_name.domainname AS userid,
-       users.uid, users.gid,
-       domain_data.domaindir || '/' || users.uid AS home,
-       '~/' || maillocation.maillocation AS mail
-  FROM @s@.users
-  LEFT JOIN @s@.domain_data USING (gid)
-  LEFT JOIN @s@.domain_name USING (gid)
-  LEFT JOIN @s@.maillocation USING (mid)$q$],
-    ['VIEW', 'postfix_uid', $q$
-CREATE VIEW @s@.postfix_uid AS
-SELECT users.local_part || '@' || domain_name.domainname AS address, users.uid
-  FROM @s@.users LEFT JOIN @s@.domain_name USING (gid)$q$],
-    ['VIEW', 'postfix_maildir', $q$
-CREATE VIEW @s@.postfix_maildir AS
-SELECT users.local_part || '@' || domain_name.domainname AS address,
-       domain_data.domaindir || '/' || users.uid || '/' || maillocation.maillocation || '/' AS maildir
-  FROM @s@.users
-  LEFT JOIN @s@.domain_data USING (gid)
-  LEFT JOIN @s@.domain_name USING (gid)
-  LEFT JOIN @s@.maillocation USING (mid)$q$],
-    ['VIEW', 'postfix_relocated', $q$
-CREATE VIEW @s@.postfix_relocated AS
-SELECT relocated.address || '@' || domain_name.domainname AS address, relocated.destination
-  FROM @s@.relocated LEFT JOIN @s@.domain_name USING (gid)$q$],
-    ['VIEW', 'postfix_alias', $q$
-CREATE VIEW @s@.postfix_alias AS
-SELECT alias.address || '@' || domain_name.domainname AS address, alias.destination, alias.gid
-  FROM @s@.alias LEFT JOIN @s@.domain_name USING (gid)$q$],
-    ['VIEW', 'postfix_transport', $q$
-CREATE VIEW @s@.postfix_transport AS
-SELECT users.local_part || '@' || domain_name.domainname AS address, transport.transport
-  FROM @s@.users
-  LEFT JOIN @s@.transport USING (tid)
-  LEFT JOIN @s@.domain_name USING (gid)$q$],
-    ['VIEW', 'vmm_domain_info', $q$
-CREATE VIEW @s@.vmm_domain_info AS
-SELECT gid, domainname, transport, domaindir,
-       count(uid) AS accounts,
-       (SELECT count(DISTINCT address) FROM @s@.alias
-         WHERE alias.gid = domain_data.gid) AS aliases,
-       (SELECT count(gid) FROM @s@.relocated
-         WHERE relocated.gid = domain_data.gid) AS relocated,
-       (SELECT count(gid) FROM @s@.domain_name
-         WHERE domain_name.gid = domain_data.gid
-           AND NOT domain_name.is_primary) AS aliasdomains
-  FROM @s@.domain_data
-  LEFT JOIN @s@.domain_name USING (gid)
-  LEFT JOIN @s@.transport USING (tid)
-  LEFT JOIN @s@.users USING (gid)
- WHERE domain_name.is_primary
- GROUP BY gid, domainname, transport, domaindir$q$]];
-    lookup_objects CONSTANT text[] := ARRAY[
-    ['TYPE', 'address_maildir', $q$CREATE TYPE @s@.address_maildir AS (address varchar(320), maildir text)$q$],
-    ['TYPE', 'dovecotpassword', $q$CREATE TYPE @s@.dovecotpassword AS (
-    userid varchar(320), password varchar(74),
-    smtp boolean, pop3 boolean, imap boolean, @sieve@ boolean
-)$q$],
-    ['TYPE', 'dovecotuser', $q$CREATE TYPE @s@.dovecotuser AS (
-    userid varchar(320), uid bigint, gid bigint, home text, mail text
-)$q$],
-    ['TYPE', 'recipient_destination', $q$CREATE TYPE @s@.recipient_destination AS (recipient varchar(320), destination text)$q$],
-    ['TYPE', 'recipient_transport', $q$CREATE TYPE @s@.recipient_transport AS (recipient varchar(320), transport text)$q$],
-    ['TYPE', 'recipient_uid', $q$CREATE TYPE @s@.recipient_uid AS (recipient varchar(320), uid bigint)$q$],
-    ['TYPE', 'sender_login', $q$CREATE TYPE @s@.sender_login AS (sender varchar(320), login text)$q$],
-    ['FUNCTION', 'dovecotpassword(pg_catalog.varchar, pg_catalog.varchar)', $q$
-CREATE FUNCTION @s@.dovecotpassword(localpart varchar, the_domain varchar)
-RETURNS SETOF @s@.dovecotpassword
-LANGUAGE plpgsql STABLE STRICT AS $body$
-BEGIN
-    RETURN QUERY
-    SELECT (localpart || '@' || the_domain)::varchar(320),
-           u.passwd, u.smtp, u.pop3, u.imap, u.@sieve@
-      FROM domain_name AS n
-      JOIN users AS u ON u.gid = n.gid
-     WHERE n.domainname = the_domain
-       AND u.local_part = localpart;
-END
-$body$$q$],
-    ['FUNCTION', 'dovecotuser(pg_catalog.varchar, pg_catalog.varchar)', $q$
-CREATE FUNCTION @s@.dovecotuser(localpart varchar, the_domain varchar)
-RETURNS SETOF @s@.dovecotuser
-LANGUAGE plpgsql STABLE STRICT AS $body$
-BEGIN
-    RETURN QUERY
-    SELECT (localpart || '@' || the_domain)::varchar(320),
-           u.uid, u.gid,
-           d.domaindir || '/' || u.uid,
-           '~/' || l.maillocation
-      FROM domain_name AS n
-      JOIN domain_data AS d ON d.gid = n.gid
-      JOIN users AS u ON u.gid = n.gid
-      JOIN maillocation AS l ON l.mid = u.mid
-     WHERE n.domainname = the_domain
-       AND u.local_part = localpart;
-END
-$body$$q$],
-    ['FUNCTION', 'postfix_relocated_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-CREATE FUNCTION @s@.postfix_relocated_map(localpart varchar, the_domain varchar)
-RETURNS SETOF @s@.recipient_destination
-LANGUAGE plpgsql STABLE STRICT AS $body$
-BEGIN
-    RETURN QUERY
-    SELECT (localpart || '@' || the_domain)::varchar(320), r.destination::text
-      FROM domain_name AS n
-      JOIN relocated AS r ON r.gid = n.gid
-     WHERE n.domainname = the_domain
-       AND r.address = localpart;
-END
-$body$$q$],
-    ['FUNCTION', 'postfix_smtpd_sender_login_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-CREATE FUNCTION @s@.postfix_smtpd_sender_login_map(localpart varchar, the_domain varchar)
-RETURNS SETOF @s@.sender_login
-LANGUAGE plpgsql STABLE STRICT AS $body$
-DECLARE
-    sender text := localpart || '@' || the_domain;
-BEGIN
-    RETURN QUERY
-    SELECT sender::varchar(320), u.local_part || '@' || other.domainname
-      FROM domain_name AS n
-      JOIN users AS u ON u.gid = n.gid
-      JOIN domain_name AS other ON other.gid = n.gid
-     WHERE n.domainname = the_domain
-       AND u.local_part = localpart
-     ORDER BY other.is_primary DESC, other.domainname;
-    IF FOUND THEN
-        RETURN;
-    END IF;
-    RETURN QUERY
-    SELECT DISTINCT sender::varchar(320), a.destination::text
-      FROM domain_name AS n
-      JOIN alias AS a ON a.gid = n.gid
-     WHERE n.domainname = the_domain
-       AND a.address = localpart;
-END
-$body$$q$],
-    ['FUNCTION', 'postfix_transport_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-CREATE FUNCTION @s@.postfix_transport_map(localpart varchar, the_domain varchar)
-RETURNS SETOF @s@.recipient_transport
-LANGUAGE plpgsql STABLE STRICT AS $body$
-BEGIN
-    RETURN QUERY
-    SELECT (localpart || '@' || the_domain)::varchar(320), t.transport::text
-      FROM domain_name AS n
-      JOIN users AS u ON u.gid = n.gid
-      JOIN transport AS t ON t.tid = u.tid
-     WHERE n.domainname = the_domain
-       AND u.local_part = localpart;
-END
-$body$$q$],
-    ['FUNCTION', 'postfix_virtual_alias_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-CREATE FUNCTION @s@.postfix_virtual_alias_map(localpart varchar, the_domain varchar)
-RETURNS SETOF @s@.recipient_destination
-LANGUAGE plpgsql STABLE STRICT AS $body$
-BEGIN
-    RETURN QUERY
-    SELECT (localpart || '@' || the_domain)::varchar(320), a.destination::text
-      FROM domain_name AS n
-      JOIN alias AS a ON a.gid = n.gid
-     WHERE n.domainname = the_domain
-       AND a.address = localpart;
-END
-$body$$q$],
-    ['FUNCTION', 'postfix_virtual_mailbox_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-CREATE FUNCTION @s@.postfix_virtual_mailbox_map(localpart varchar, the_domain varchar)
-RETURNS SETOF @s@.address_maildir
-LANGUAGE plpgsql STABLE STRICT AS $body$
-BEGIN
-    RETURN QUERY
-    SELECT (localpart || '@' || the_domain)::varchar(320),
-           d.domaindir || '/' || u.uid || '/' || l.maillocation || '/'
-      FROM domain_name AS n
-      JOIN domain_data AS d ON d.gid = n.gid
-      JOIN users AS u ON u.gid = n.gid
-      JOIN maillocation AS l ON l.mid = u.mid
-     WHERE n.domainname = the_domain
-       AND u.local_part = localpart;
-END
-$body$$q$],
-    ['FUNCTION', 'postfix_virtual_uid_map(pg_catalog.varchar, pg_catalog.varchar)', $q$
-CREATE FUNCTION @s@.postfix_virtual_uid_map(localpart varchar, the_domain varchar)
-RETURNS SETOF @s@.recipient_uid
-LANGUAGE plpgsql STABLE STRICT AS $body$
-BEGIN
-    RETURN QUERY
-    SELECT (localpart || '@' || the_domain)::varchar(320), u.uid
-      FROM domain_name AS n
-      JOIN users AS u ON u.gid = n.gid
-     WHERE n.domainname = the_domain
-       AND u.local_part = localpart;
-END
-$body$$q$]];
-BEGIN
-    FOREACH obj SLICE 1 IN ARRAY CASE WHEN lookups THEN objects || lookup_objects ELSE objects END LOOP
-        kind := obj[1];
-        object := obj[2];
-        statement := replace(replace(obj[3], '@s@', quote_ident(mail_schema)), '@sieve@', quote_ident(sieve));
-        RETURN NEXT;
-    END LOOP;
-END
-$fn$;
-
 -- Transforms the 0.6 layout in <mail_schema> (either Dovecot variant) into
 -- the 0.5.2 layout of the same variant, data included; the inverse of
 -- _upgrade_0_5_2_to_0_6.  Expects an exact 0.6 layout and the caller's
@@ -458,11 +233,9 @@ DECLARE
     n_dropped integer := 0;
     n_created integer := 0;
 BEGIN
-    IF owner IS NULL OR variant IS NULL THEN
-        RAISE EXCEPTION 'schema "%" does not hold a vmm 0.6 layout', mail_schema
-            USING ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
-    sieve := CASE variant WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
+    -- The runner's preflight (src/library/runner.sql) has made sure of the
+    -- exact 0.6 layout.
+    sieve := vmm_upgrade._sieve_flag(variant);
 
     -- 1. The 0.6 lookup functions, then their types, and the 0.6
     --    vmm_domain_info go (no CASCADE: an object of the DBA's built on
@@ -546,9 +319,11 @@ BEGIN
     EXECUTE format('DROP SEQUENCE IF EXISTS %1$s.service_set_id, %1$s.mailboxformat_id, %1$s.quotalimit_id', s);
     n_dropped := n_dropped + 7;
 
-    -- 8. The 0.5.2 views and, when asked, the optional lookup types and
-    --    functions, handed over to the mail system.
-    FOR d IN SELECT * FROM vmm_upgrade._definitions_0_5_2(mail_schema, variant, lookups) LOOP
+    -- 8. The 0.5.2 views (but postfix_gid, which 0.6 has too) and, when
+    --    asked, the optional lookup types and functions, handed over to the
+    --    mail system.
+    FOR d IN SELECT * FROM vmm_upgrade._definitions_0_5_2(mail_schema, variant, lookups) AS x
+              WHERE NOT x.kept LOOP
         EXECUTE d.statement;
         PERFORM vmm_upgrade._hand_over(d.kind, s || '.' || d.object, owner);
         n_created := n_created + 1;
@@ -568,11 +343,12 @@ BEGIN
 END
 $fn$;
 
--- The grants of a vmm 0.5.2 installation: SELECT on the Dovecot views to
--- the Dovecot role, on the Postfix views to the Postfix role, nothing more;
--- whatever the 0.6 grants gave them on the mail relations is taken back
--- (USAGE on the schema stays).  Roles that do not exist: a WARNING each.
--- Returns the statements run.
+-- The grants of the way back: whatever the 0.6 grants gave the Dovecot and
+-- the Postfix role on the mail relations is taken back (USAGE on the
+-- schema stays), then those of a vmm 0.5.2 installation are made
+-- (_grant_0_5_2(name, jsonb), step-0.4-0.5.2.sql: SELECT on the views,
+-- a WARNING for each role that does not exist).  Returns the statements
+-- run.
 CREATE FUNCTION vmm_upgrade._grant_0_5_2(mail_schema name)
 RETURNS text[]
 LANGUAGE plpgsql
@@ -580,39 +356,24 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     s       text := quote_ident(mail_schema);
-    dovecot name := vmm_upgrade._configured_role('dovecot');
-    postfix name := vmm_upgrade._configured_role('postfix');
     role    name;
     stmts   text[] := '{}';
     stmt    text;
     relations CONSTANT text[] := ARRAY['alias', 'domain_data', 'domain_name', 'maillocation',
-        'relocated', 'transport', 'users', 'dovecot_password', 'dovecot_user', 'postfix_alias',
-        'postfix_gid', 'postfix_maildir', 'postfix_relocated', 'postfix_transport', 'postfix_uid',
-        'vmm_domain_info'];
+        'relocated', 'transport', 'users']
+        || ARRAY(SELECT v.view::text FROM vmm_upgrade._client_views_0_5_2() AS v ORDER BY v.view)
+        || 'vmm_domain_info'::text;
 BEGIN
-    FOREACH role IN ARRAY ARRAY[dovecot, postfix] LOOP
-        IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = role) THEN
-            RAISE WARNING 'role "%" does not exist, so % was granted nothing', role,
-                          CASE role WHEN dovecot THEN 'Dovecot' ELSE 'Postfix' END
-                USING HINT = format('Once it exists, run: GRANT SELECT ON %s TO %I;', CASE role WHEN dovecot
-                          THEN format('%1$s.dovecot_password, %1$s.dovecot_user', s)
-                          ELSE format('%1$s.postfix_alias, %1$s.postfix_gid, %1$s.postfix_maildir, %1$s.postfix_relocated, %1$s.postfix_transport, %1$s.postfix_uid', s) END, role);
-            CONTINUE;
+    FOREACH role IN ARRAY ARRAY[vmm_upgrade._configured_role('dovecot'), vmm_upgrade._configured_role('postfix')] LOOP
+        IF EXISTS (SELECT FROM pg_roles r WHERE r.rolname = role) THEN
+            stmts := stmts || format('REVOKE ALL ON TABLE %s FROM %I',
+                                     (SELECT string_agg(s || '.' || quote_ident(x), ', ') FROM unnest(relations) AS x), role);
         END IF;
-        stmts := stmts || format('REVOKE ALL ON TABLE %s FROM %I',
-                                 (SELECT string_agg(s || '.' || quote_ident(x), ', ') FROM unnest(relations) AS x), role);
     END LOOP;
-    IF EXISTS (SELECT FROM pg_roles r WHERE r.rolname = dovecot) THEN
-        stmts := stmts || format('GRANT SELECT ON TABLE %1$s.dovecot_password, %1$s.dovecot_user TO %2$I', s, dovecot);
-    END IF;
-    IF EXISTS (SELECT FROM pg_roles r WHERE r.rolname = postfix) THEN
-        stmts := stmts || format('GRANT SELECT ON TABLE %1$s.postfix_alias, %1$s.postfix_gid, %1$s.postfix_maildir, %1$s.postfix_relocated, %1$s.postfix_transport, %1$s.postfix_uid TO %2$I', s, postfix);
-    END IF;
     FOREACH stmt IN ARRAY stmts LOOP
         EXECUTE stmt;
     END LOOP;
-    PERFORM vmm_upgrade._forget_initial_privs(mail_schema);
-    RETURN stmts;
+    RETURN stmts || ARRAY(SELECT jsonb_array_elements_text(vmm_upgrade._grant_0_5_2(mail_schema, NULL) -> 'statements'));
 END
 $fn$;
 
@@ -665,7 +426,7 @@ BEGIN
             'In dovecot-sql.conf(.ext):',
             dovecot,
             'The quota plugin has no table in 0.5.2: remove its SQL dictionary (quota usage and limits are gone).'),
-              HINT = 'Also put back the vmm.cfg of vmm 0.5.2 and vmm 0.5.2 itself, then start Dovecot and Postfix.';
+              HINT = 'Put back vmm.cfg, the Postfix maps and the Dovecot queries of vmm 0.5.2 (then vmm 0.5.2 itself, and start Dovecot and Postfix) with: vmm-cfg-upgrade --revert --postfix-dir /etc/postfix --dovecot-sql /etc/dovecot/dovecot-sql.conf.ext';
 END
 $fn$;
 
@@ -673,7 +434,6 @@ $fn$;
 -- not for everyone: they run with the caller's rights anyway, but nobody
 -- else has a reason to call them.
 REVOKE EXECUTE ON FUNCTION
-    vmm_upgrade._grant_0_5_2(name, jsonb),
     vmm_upgrade._require_downgradable(name, text[], text),
     vmm_upgrade._downgrade_0_6_to_0_5_2(name, boolean),
     vmm_upgrade._grant_0_5_2(name),

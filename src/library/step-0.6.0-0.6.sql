@@ -127,18 +127,18 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    s       name := vmm_upgrade.mail_schema(mail_schema);
-    found   record;
+    layout  record;
     n       bigint;
     verdict text;
 BEGIN
-    SELECT * INTO found FROM vmm_upgrade.detect_layout(s);
-    IF found.version IS DISTINCT FROM '0.6' THEN
-        RAISE EXCEPTION 'schema "%" does not hold the vmm 0.6 layout (it holds: %)', s, found.version
+    mail_schema := vmm_upgrade.mail_schema(mail_schema);
+    SELECT * INTO layout FROM vmm_upgrade.detect_layout(mail_schema);
+    IF layout.version IS DISTINCT FROM '0.6' THEN
+        RAISE EXCEPTION 'schema "%" does not hold the vmm 0.6 layout (it holds: %)', mail_schema, layout.version
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = format('Run SELECT * FROM vmm_upgrade.check_layout(''0.6'', NULL, %L) to see why.', s);
+                  HINT = format('Run SELECT * FROM vmm_upgrade.check_layout(''0.6'', NULL, %L) to see why.', mail_schema);
     END IF;
-    n := vmm_upgrade._domain_transport_users(s);
+    n := vmm_upgrade._domain_transport_users(mail_schema);
     defect := 'users with transport "domain"';
     present := n > 0 AND vmm_upgrade._transport_domain_choice() <> 'keep';
     detail := format('%s account%s %s the transport row named "domain" as %s transport%s',
@@ -147,7 +147,7 @@ BEGIN
                      CASE WHEN n > 0 AND NOT present THEN ' (a real transport: vmm_upgrade.transport_domain = keep)'
                           ELSE '' END);
     RETURN NEXT;
-    verdict := vmm_upgrade._dovecotpassword_defect(s);
+    verdict := vmm_upgrade._dovecotpassword_defect(mail_schema);
     defect := 'dovecotpassword() and NULL ssid';
     present := verdict <> 'no defect found';
     detail := CASE verdict

@@ -24,7 +24,7 @@ release=$2
 dir=$(dirname "$0")
 lib=$dir/../library
 LIBRARY="helpers lookups privileges step-0.4-0.5.2 step-0.5.2-0.6 compatibility-views
-	step-0.6.0-0.6 dovecot-switch step-0.6-0.5.2 preview"
+	step-0.6.0-0.6 dovecot-switch step-0.6-0.5.2 runner preview"
 library() {
 	sed "s/@RELEASE@/$release/g" "$lib/common.sql" "${VMM_CLIENT_QUERIES:-$dir/../client_queries.sql}" \
 		$(for f in $LIBRARY; do echo "$lib/$f.sql"; done)

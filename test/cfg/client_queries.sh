@@ -10,7 +10,7 @@
 #   - no C or SQL file under src/ writes a query again;
 #   - vmm-cfg-upgrade rewrites each vmm 0.5.2 query of the file into the
 #     file's vmm 0.6 query (of the variant asked for) and leaves each vmm 0.6
-#     one alone.
+#     one alone; --revert the other way round.
 
 top=$(cd "$here/../.." && pwd)
 tsv=$top/src/client_queries.tsv
@@ -156,3 +156,38 @@ for variant in - quota; do
 		fail "queries: Dovecot rewrite (variant $variant)" "rc=$rc $(cat "$cq/dovecot.out")"
 	fi
 done
+
+# --revert reads the same file backwards: each vmm 0.6 query (of any
+# variant) becomes its line's vmm 0.5.2 query, or stays where vmm 0.5.2
+# has none; each vmm 0.5.2 query stays
+rm -rf "$cq/rv" "$cq/want-rv"
+mkdir -p "$cq/rv/pf" "$cq/want-rv/pf"
+i=0
+: > "$cq/rv/dovecot.conf"
+: > "$cq/want-rv/dovecot.conf"
+while IFS='	' read -r client setting old_name variant old_query query; do
+	i=$((i + 1))
+	back=$old_query
+	[ "$back" = - ] && back=$query
+	if [ "$client" = postfix ]; then
+		printf 'query = %s\n' "$query" > "$cq/rv/pf/pgsql-new$i.cf"
+		printf 'query = %s\n' "$back" > "$cq/want-rv/pf/pgsql-new$i.cf"
+		[ "$old_query" = - ] && continue
+		printf 'query = %s\n' "$old_query" > "$cq/rv/pf/pgsql-old$i.cf"
+		cp "$cq/rv/pf/pgsql-old$i.cf" "$cq/want-rv/pf/"
+	else
+		printf '%s = %s\n' "$setting" "$query" >> "$cq/rv/dovecot.conf"
+		printf '%s = %s\n' "$setting" "$back" >> "$cq/want-rv/dovecot.conf"
+		printf '%s = %s\n' "$setting" "$old_query" >> "$cq/rv/dovecot.conf"
+		printf '%s = %s\n' "$setting" "$old_query" >> "$cq/want-rv/dovecot.conf"
+	fi
+done < "$cq/rows"
+"$tool" -q --revert --no-backup --no-vmm-cfg --postfix-dir "$cq/rv/pf" \
+	--dovecot-sql "$cq/rv/dovecot.conf" > "$cq/rv.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && [ "$(tree_sum "$cq/rv")" = "$(tree_sum "$cq/want-rv")" ]; then
+	pass "queries: vmm-cfg-upgrade --revert writes the vmm 0.5.2 queries of src/client_queries.tsv"
+else
+	diff -r "$cq/want-rv" "$cq/rv" | sed 's/^/    /'
+	fail "queries: --revert" "rc=$rc $(cat "$cq/rv.out")"
+fi

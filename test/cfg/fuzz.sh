@@ -17,12 +17,12 @@ rm -rf "$work"
 mkdir -p "$work/corpus" "$work/artifacts"
 n=0
 # selector byte: low two bits pick the rewriter (0 vmm.cfg, 1 Postfix,
-# 2 Dovecot); the other bits vary options (see src/cfg/fuzz.c)
+# 2 Dovecot), 16 the way back; the other bits vary options (see src/cfg/fuzz.c)
 for f in $(find "$here/cases" -type f -path '*/in/*' | sort); do
 	case $f in
-		*pgsql-*.cf) sels="1 65" ;;
-		*dovecot*) sels="2 130" ;;
-		*) sels="0 4 8 32 68 96" ;;
+		*pgsql-*.cf) sels="1 65 17" ;;
+		*dovecot*) sels="2 130 18 146" ;;
+		*) sels="0 4 8 32 68 96 16" ;;
 	esac
 	for s in $sels; do
 		n=$((n + 1))

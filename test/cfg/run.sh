@@ -19,7 +19,8 @@
 #                    byte-identical to in/ (no file changed, none added)
 # Every vmm.cfg a successful run leaves must load with Python's
 # configparser; a rewritten one must carry every old value under its new
-# name (check_cfg.py).  A few tests
+# name (check_cfg.py; a --revert case the other way round: every value of
+# the vmm 0.5.2 result is in the vmm 0.6 input under its new name).  A few tests
 # that need special set-up (modes, owners, symlinks, an unwritable
 # directory, vmm.cfg search) follow the golden files, then
 # client_queries.sh (the queries are those of src/client_queries.tsv, and
@@ -154,6 +155,10 @@ for dir in "$here"/cases/*/; do
 		# a rewritten one must carry every old value under its new name
 		if cmp -s "$CASE/in/vmm.cfg" "$work/vmm.cfg"; then
 			set -- --load-only "$work/vmm.cfg"
+		elif grep -q -- --revert "$CASE/cmd"; then
+			# the way back: every value of the vmm 0.5.2 file is in
+			# the vmm 0.6 one it came from, under its 0.6 name
+			set -- "$work/vmm.cfg" "$CASE/in/vmm.cfg"
 		else
 			set -- "$CASE/in/vmm.cfg" "$work/vmm.cfg"
 		fi
@@ -316,13 +321,85 @@ if command -v valgrind > /dev/null 2>&1; then
 		--postfix-dir "$t/postfix" --dovecot-sql "$t/dovecot-sql.conf" \
 		--config="$t/vmm.cfg" > /dev/null 2> "$scratch/vg.err"
 	rc=$?
-	if [ $rc = 0 ]; then
-		pass "special: valgrind, full run"
+	# and the way back, from those backups
+	[ $rc = 0 ] && sleep 1 && valgrind -q --leak-check=full --error-exitcode=99 "$tool" -q \
+		--revert --postfix-dir "$t/postfix" --dovecot-sql "$t/dovecot-sql.conf" \
+		--config="$t/vmm.cfg" > /dev/null 2> "$scratch/vg.err"
+	rc=$?
+	if [ $rc = 0 ] && cmp -s "$t/vmm.cfg" "$here/cases/odd-spacing/in/vmm.cfg"; then
+		pass "special: valgrind, full run and --revert"
 	else
 		fail "special: valgrind" "rc=$rc $(head -20 "$scratch/vg.err")"
 	fi
 else
 	echo "skip special: valgrind not installed"
+fi
+
+# the way back: a forward run then --revert gives back every file byte
+# for byte (vmm.cfg, Postfix maps, Dovecot file, through their backups);
+# a second --revert changes nothing; without backups, --revert by the
+# rules gives a file that a forward run takes to the same vmm 0.6 file
+t=$scratch/roundtrip
+mkdir -p "$t/orig"
+cp "$sample" "$t/orig/vmm.cfg"
+cp -R "$here/cases/postfix/in/postfix" "$t/orig/postfix"
+cp "$here/cases/postfix/in/dovecot-sql.conf" "$t/orig/"
+cp "$here/cases/kept-obsolete/in/vmm.cfg" "$t/orig/kept.cfg"
+cp -R "$t/orig" "$t/work"
+# the postfix case's vmm.cfg is vmm 0.6's already: use the sample
+set -- --postfix-dir "$t/work/postfix" --dovecot-sql "$t/work/dovecot-sql.conf"
+VMM_CFG_DOVECOT= "$tool" -q "$@" "$t/work/vmm.cfg"; r1=$?
+VMM_CFG_DOVECOT= "$tool" -q "$t/work/kept.cfg"; r2=$?
+sleep 1		# a second, so that the revert's backups have new names
+"$tool" -q --revert "$@" "$t/work/vmm.cfg"; r3=$?
+"$tool" -q --revert "$t/work/kept.cfg"; r4=$?
+same=yes
+for f in vmm.cfg kept.cfg dovecot-sql.conf $(cd "$t/orig/postfix" && ls); do
+	case $f in vmm.cfg|kept.cfg|dovecot-sql.conf) p=$f ;; *) p=postfix/$f ;; esac
+	cmp -s "$t/orig/$p" "$t/work/$p" || same="no ($p)"
+done
+snap=$(tree_sum "$t/work")
+"$tool" -q --revert --no-backup "$@" "$t/work/vmm.cfg"; r5=$?
+if [ "$r1$r2$r3$r4$r5" = 00000 ] && [ "$same" = yes ] &&
+	[ "$(tree_sum "$t/work")" = "$snap" ]; then
+	pass "special: forward then --revert gives every file back byte for byte; a second --revert changes nothing"
+else
+	fail "special: round trip" "rc=$r1$r2$r3$r4$r5 same=$same"
+fi
+t=$scratch/roundtrip-rules
+mkdir -p "$t"
+cp "$sample" "$t/vmm.cfg"
+VMM_CFG_DOVECOT= "$tool" -q --no-backup "$t/vmm.cfg"; r1=$?
+cp "$t/vmm.cfg" "$t/v06.cfg"
+"$tool" -q --revert --no-backup "$t/vmm.cfg"; r2=$?
+cp "$t/vmm.cfg" "$t/v052.cfg"
+"$tool" -q --revert --no-backup "$t/vmm.cfg"; r3=$?
+cmp -s "$t/vmm.cfg" "$t/v052.cfg"; r3=$r3$?
+VMM_CFG_DOVECOT= "$tool" -q --no-backup "$t/vmm.cfg"; r4=$?
+if [ "$r1$r2$r3$r4" = 00000 ] && ! grep -q dovecot_version "$t/v052.cfg" &&
+	"$python" "$here/check_cfg.py" "$t/v052.cfg" "$t/v06.cfg" &&
+	"$python" "$here/check_cfg.py" "$t/v052.cfg" "$t/vmm.cfg"; then
+	pass "special: --revert without a backup: a vmm 0.5.2 file holding every value, forward again gives vmm 0.6"
+else
+	fail "special: --revert by the rules" "rc=$r1$r2$r3$r4"
+fi
+
+# the newest backup that the file came from is taken, older ones not read
+t=$scratch/two-backups
+mkdir -p "$t"
+cp "$sample" "$t/vmm.cfg.bak.20260101T000000Z"
+sed 's/^transport = .*/transport = lmtp:unix:private\/dovecot-lmtp/' "$sample" > "$t/vmm.cfg.bak.20260201T000000Z"
+sed 's/^transport = .*/transport = smtp:/' "$sample" > "$t/vmm.cfg.bak.20260301T000000Z"
+cp "$t/vmm.cfg.bak.20260201T000000Z" "$t/vmm.cfg"
+VMM_CFG_DOVECOT= "$tool" -q --no-backup "$t/vmm.cfg"
+"$tool" --revert --no-backup "$t/vmm.cfg" > "$scratch/out"; rc=$?
+if [ $rc = 0 ] && cmp -s "$t/vmm.cfg" "$t/vmm.cfg.bak.20260201T000000Z" &&
+	grep -q "^Backup $t/vmm.cfg.bak.20260301T000000Z not used" "$scratch/out" &&
+	grep -q "^Restored from the backup $t/vmm.cfg.bak.20260201T000000Z," "$scratch/out" &&
+	! grep -q 20260101T000000Z "$scratch/out"; then
+	pass "special: --revert takes the newest backup the file came from"
+else
+	fail "special: --revert with several backups" "rc=$rc $(cat "$scratch/out")"
 fi
 
 # --help and --version

@@ -76,6 +76,43 @@ else
 	fail "security: non-regular files" "$bad"
 fi
 
+# --revert reads backups too: a FIFO named like one is not opened for
+# long (non-blocking) and not used; one as --dovecot-sql is refused
+t=$sec/fifo-revert
+mkdir -p "$t"
+cp "$here/cases/stock-052/expected/vmm.cfg" "$t/vmm.cfg"
+mkfifo "$t/vmm.cfg.bak.20260101T000000Z" "$t/dovecot-sql.conf"
+bound="timeout 10"
+run_tool --revert --no-backup "$t/vmm.cfg"
+r1=$rc
+grep -q "^Backup $t/vmm.cfg.bak.20260101T000000Z not used: not a regular file (a FIFO)" "$scratch/out"; g1=$?
+run_tool --revert --no-vmm-cfg --dovecot-sql "$t/dovecot-sql.conf"
+r2=$rc
+bound="timeout 20"
+if [ "$r1$g1$r2" = 001 ] && [ -p "$t/vmm.cfg.bak.20260101T000000Z" ] &&
+	[ "$(cat "$scratch/err")" = "$t/dovecot-sql.conf: not a regular file (a FIFO); refused" ]; then
+	pass "security: --revert: a FIFO as a backup is not used, as --dovecot-sql refused at once"
+else
+	fail "security: --revert and FIFOs" "rc=$r1 grep=$g1 rc=$r2 $(cat "$scratch/err")"
+fi
+
+# a backup another user owns (planted in a directory they may write) is
+# not read: vmm.cfg is taken back by the rules
+if [ "$(id -u)" = 0 ]; then
+	t=$sec/foreign-backup
+	mkdir -p "$t"
+	cp "$here/cases/stock-052/expected/vmm.cfg" "$t/vmm.cfg"
+	sed 's/^pass = .*/pass = stolen/' "$sample" > "$t/vmm.cfg.bak.20260101T000000Z"
+	chown 65534:65534 "$t/vmm.cfg.bak.20260101T000000Z"
+	run_tool --revert --no-backup "$t/vmm.cfg"
+	if [ $rc = 0 ] && grep -q "^Backup $t/vmm.cfg.bak.20260101T000000Z not used: it belongs to uid 65534" "$scratch/out" &&
+		! grep -q stolen "$t/vmm.cfg"; then
+		pass "security: --revert does not read a backup another user owns"
+	else
+		fail "security: --revert and a foreign backup" "rc=$rc $(cat "$scratch/out" "$scratch/err")"
+	fi
+fi
+
 # -----------------------------------------------------------------
 # temporary files left by killed runs.  A run killed while it writes its
 # temporary file (SIGXFSZ, from a file size limit of 512 bytes) leaves

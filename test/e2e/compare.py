@@ -13,6 +13,8 @@ options:
   --rename OLD=NEW    compare A's dovecot service OLD with B's NEW (the
                       Dovecot 1.1 -> 1.2 switch: managesieve -> sieve)
   --rules             allow vmm 0.6's deliberate differences (below)
+  --postfix-only      compare the Postfix lookups only (vmm 0.4 as released:
+                      no dovecot_password, so Dovecot was not asked)
 
 Prints one line per check, "ok   LABEL: ..." or "FAIL LABEL: ...", with up
 to 8 example keys for a failure.
@@ -29,6 +31,12 @@ is a failure; each rule says how many keys it explained.
       destinations; a 0.5.2 destination that holds one of them literally
       (the old percent hack, user%domain@relay) is rewritten.  Only when B
       is A with exactly those substitutions.
+  sender-login-account   vmm 0.4's sender login query (postfix_maildir
+      UNION postfix_alias) answered an account that is also an alias with
+      its own address and the alias' destinations; 0.6's map answers an
+      account with its logins only (SPEC: "for an account, the login ...;
+      else, for an alias, its distinct destinations").  Only when B is
+      exactly the account's address and A held it with more.
 Comparison is per key and lookup; a Postfix answer with several results
 (aliases, sender logins) is compared as a set, because neither the views
 nor the functions order their rows.
@@ -100,7 +108,16 @@ def rule_interpolation(what, key, a, b, p):
     return b == want
 
 
-RULES = [('transport-any-address', rule_transport), ('alias-interpolation', rule_interpolation)]
+def rule_sender_account(what, key, a, b, p):
+    if what != 'postfix:sender_login' or a is None or b is None or p is None:
+        return False
+    if 'postfix:mailbox' not in p['found']:    # not an account
+        return False
+    return b == frozenset([key.lower()]) and key.lower() in a and len(a) > 1
+
+
+RULES = [('transport-any-address', rule_transport), ('alias-interpolation', rule_interpolation),
+         ('sender-login-account', rule_sender_account)]
 
 
 class Report:
@@ -162,6 +179,12 @@ def main():
     probes = load_probes(probes_path)
     A = load_answers(a_path)
     B = load_answers(b_path) if b_path else None
+    if '--postfix-only' in rest:
+        for side in (A, B):
+            for w in [w for w in (side or {}) if not w.startswith('postfix:')]:
+                del side[w]
+        for p in probes.values():
+            p['found'] = {w for w in p['found'] if w.startswith('postfix:')}
     rep = Report(label)
 
     def keys_for(what, *sides):

@@ -23,9 +23,15 @@ sender_login:pgsql-smtpd_sender_login_maps.cf"
 #   minimal main.cf of its own and the eight pgsql-*.cf with vmm 0.5.2's
 #   queries.  SENDER_LOGIN=on: the sender login map's query is enabled
 #   (it needs 0.5.2's optional lookup functions); off: commented out, as
-#   vmm 0.5.2 ships it.
+#   vmm 0.5.2 ships it; 0.4: the files of vmm 0.4 (e2e_write_postfix_04).
+# e2e_write_postfix_04 DIR HOST PORT DBNAME PASSWORD
+#   The same as a vmm 0.4 installation has it: vmm 0.4's seven other
+#   queries are word for word 0.5.2's; its sender login map asked the views,
+#   postfix_maildir UNION postfix_alias, on two lines as vmm 0.4 wrote it.
+e2e_write_postfix_04() { e2e_write_postfix_052 "$1" "$2" "$3" "$4" "$5" 0.4; }
 e2e_write_postfix_052() {
-	local dir=$1 host=$2 port=$3 db=$4 pw=$5 sl=$6 name file query
+	local dir=$1 host=$2 port=$3 db=$4 pw=$5 sl=$6 name file query form=0.5.2
+	[ "$sl" = 0.4 ] && form=0.4
 	mkdir -p "$dir"
 	cat > "$dir/main.cf" <<-EOF
 	# vmm_upgrade end-to-end test: Postfix configuration for postmap -c only.
@@ -43,11 +49,17 @@ e2e_write_postfix_052() {
 		relocated) query="SELECT destination FROM postfix_relocated WHERE address='%s'" ;;
 		transport) query="SELECT transport FROM postfix_transport WHERE address='%s'" ;;
 		domains) query="SELECT gid FROM postfix_gid WHERE domainname='%s'" ;;
-		sender_login) query="SELECT login FROM postfix_smtpd_sender_login_map('%u', '%d')" ;;
+		sender_login)
+			if [ "$form" = 0.4 ]; then
+				query="SELECT address FROM postfix_maildir WHERE address='%s'
+ UNION SELECT destination FROM postfix_alias WHERE address='%s'"
+			else
+				query="SELECT login FROM postfix_smtpd_sender_login_map('%u', '%d')"
+			fi ;;
 		esac
 		{
 			echo "# $file: Postfix $name lookups of the vmm mail database"
-			echo "# (written by the vmm_upgrade end-to-end test in the form vmm 0.5.2 uses)."
+			echo "# (written by the vmm_upgrade end-to-end test in the form vmm $form uses)."
 			echo "#"
 			echo "# where and as whom to connect"
 			echo "hosts = inet:$host:$port"
@@ -55,7 +67,7 @@ e2e_write_postfix_052() {
 			echo "password = $pw"
 			echo "dbname = $db"
 			echo
-			if [ "$name" = sender_login ] && [ "$sl" != on ]; then
+			if [ "$name" = sender_login ] && [ "$sl" = off ]; then
 				echo "# needs the optional lookup functions of vmm 0.5.2; enable once installed:"
 				echo "#query = $query"
 			else
@@ -158,7 +170,7 @@ e2e_dovecot_start() {
 e2e_dovecot_pid() {
 	local dir=$1 pid
 	[ -s "$dir/run/master.pid" ] || return 1
-	pid=$(cat "$dir/run/master.pid")
+	pid=$(cat "$dir/run/master.pid" 2>/dev/null)    # a stopping master removes it
 	case $pid in *[!0-9]*|'') return 1 ;; esac
 	tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "dovecot -c $dir/dovecot.conf" || return 1
 	echo "$pid"
@@ -222,4 +234,129 @@ e2e_postmap_all() {
 	done
 	rm -rf "$tmp"
 	return $rc
+}
+
+# ---------------------------------------------------------------------------
+# the live procedure: the real clients ask all the time
+# ---------------------------------------------------------------------------
+# e2e_live_expect DB OUT [ACCOUNTS]: the keys live.py asks and the answer
+# expected for each (see live.py), from the 0.5.2 views of DB before the
+# update: ACCOUNTS (default 16) accounts whose password the test knows
+# ({PLAIN}, or Pw-<local part>-42 for the e2e.* ones) with their maildir,
+# userdb fields and a login per service (ok where the service flag is on),
+# a wrong password, unknown addresses, an alias (no mailbox), domains.
+e2e_live_expect() {
+	local db=$1 out=$2 n=${3:-16}
+	psql -XAtq -v ON_ERROR_STOP=1 -d "$db" -v n="$n" > "$out" <<-'SQL'
+	CREATE TEMP TABLE live_acct AS
+	SELECT p."user" AS key, CASE WHEN p.password LIKE '{PLAIN}%' THEN substr(p.password, 8)
+	                             ELSE 'Pw-' || split_part(p."user", '@', 1) || '-42' END AS pw,
+	       to_jsonb(p) - 'user' - 'password' AS flags
+	  FROM dovecot_password p
+	 WHERE p.password LIKE '{PLAIN}%' OR p."user" LIKE 'e2e.%'
+	 ORDER BY p."user" LIKE 'e2e.%' DESC, md5(p."user")
+	 LIMIT :n;
+	CREATE TEMP TABLE live_other AS
+	SELECT 'nobody.live@' || domainname AS key FROM postfix_gid ORDER BY md5(domainname) LIMIT 2;
+	INSERT INTO live_other
+	SELECT min(a.address) FROM postfix_alias a WHERE NOT EXISTS (SELECT FROM postfix_maildir m WHERE m.address = a.address);
+	COPY (
+	    SELECT 'mailbox', k.key, '-', coalesce((SELECT maildir FROM postfix_maildir m WHERE m.address = k.key), '-')
+	      FROM (SELECT key FROM live_acct UNION ALL SELECT key FROM live_other) AS k
+	    UNION ALL
+	    SELECT 'domains', d, '-', coalesce((SELECT gid::text FROM postfix_gid g WHERE g.domainname = d), '-')
+	      FROM (SELECT domainname AS d FROM postfix_gid ORDER BY md5(domainname) LIMIT 5) AS x
+	      UNION ALL SELECT 'domains', 'example.invalid', '-', '-'
+	    UNION ALL
+	    SELECT 'auth', a.key, f.key || ':' || a.pw, CASE WHEN f.value = 'true'::jsonb THEN 'ok' ELSE 'fail' END
+	      FROM live_acct a, jsonb_each(a.flags) AS f
+	    UNION ALL
+	    SELECT 'auth', a.key, 'imap:not-' || a.pw, 'fail' FROM (SELECT * FROM live_acct LIMIT 2) AS a
+	    UNION ALL
+	    SELECT 'auth', o.key, 'imap:x', 'fail' FROM live_other o
+	    UNION ALL
+	    SELECT 'user', k.key, '-',
+	           coalesce((SELECT format('uid=%s gid=%s home=%s mail=maildir:%s', u.uid, u.gid, u.home, u.mail)
+	                       FROM dovecot_user u WHERE u.userid = k.key), '-')
+	      FROM (SELECT key FROM live_acct UNION ALL SELECT key FROM live_other) AS k
+	) TO STDOUT;
+	SQL
+}
+
+# e2e_live_procedure S DB HOLD NAME=DIR...: the live procedure on DB
+# while live.py asks every target NAME (config set DIR: DIR/postfix/ in
+# vmm 0.5.2's form, DIR/dovecot/ with its Dovecot running) the keys of
+# S/live.expect (e2e_live_expect):
+#   SET vmm_upgrade.compatibility_views = on; ALTER EXTENSION vmm_upgrade
+#   UPDATE (its transaction held open HOLD s, standing in for a bigger mail
+#   system); vmm-cfg-upgrade on every DIR and doveadm reload of its Dovecot
+#   (Postfix reads the files per lookup); SELECT
+#   vmm_upgrade.drop_compatibility_views().
+# Needs $cfgtool (vmm-cfg-upgrade) and $python.  If a function
+# e2e_live_replayed NAME is defined, it is called after the commit and after
+# the drop for every NAME but the first (the primary) and must return once
+# that replica has replayed it.  S/live.times gets the steps' times, S/live.log
+# the answers; prints the steps and live.py's check lines.
+e2e_live_procedure() {
+	local S=$1 db=$2 hold=$3 t pid rc i
+	shift 3
+	local targets=("$@") names=()
+	for t in "${targets[@]}"; do names+=("${t%%=*}"); done
+	e2e_live_mark() { echo "$1 $(date +%s%3N)" >> "$S/live.times"; }
+	: > "$S/live.times"
+	rm -f "$S/live.stop"
+	$python test/e2e/live.py run "$S/live.log" "$S/live.stop" "$S/live.expect" 20000 $((hold + 120)) "${targets[@]}" &
+	pid=$!
+	[ -f "$E2E_WORK/pids" ] && echo "$pid" >> "$E2E_WORK/pids"
+	sleep 2.5
+	echo "-- $(date +%T.%3N) SET vmm_upgrade.compatibility_views = on; ALTER EXTENSION vmm_upgrade UPDATE; (held open $hold s)"
+	e2e_live_mark begin
+	psql -Xq -d "$db" -v ON_ERROR_STOP=1 > "$S/live-update.log" 2>&1 <<-SQL
+	SET vmm_upgrade.compatibility_views = on;
+	BEGIN;
+	ALTER EXTENSION vmm_upgrade UPDATE;
+	SELECT pg_sleep($hold);
+	COMMIT;
+	SQL
+	rc=$?
+	e2e_live_mark commit
+	[ $rc -eq 0 ] && echo "ok   live: ALTER EXTENSION vmm_upgrade UPDATE with compatibility views ($(( $(tail -1 "$S/live.times" | cut -d' ' -f2) - $(head -1 "$S/live.times" | cut -d' ' -f2) )) ms), layout $(psql -XAt -d "$db" -c 'SELECT version FROM vmm_upgrade.detect_layout()')" ||
+		{ echo "FAIL live: ALTER EXTENSION vmm_upgrade UPDATE"; sed 's/^/        /' "$S/live-update.log"; }
+	for t in "${names[@]:1}"; do
+		declare -F e2e_live_replayed >/dev/null && e2e_live_replayed "$t" "$db"
+		e2e_live_mark "$t:replayed"
+	done
+	sleep 1
+	echo "-- $(date +%T.%3N) vmm-cfg-upgrade --postfix-dir ... --dovecot-sql ...; doveadm reload ($(echo "${names[@]}" | sed 's/ /, /g'))"
+	e2e_live_mark switch_begin
+	for t in "${targets[@]}"; do
+		local d=${t#*=}
+		"$cfgtool" --no-vmm-cfg --no-backup --postfix-dir "$d/postfix" --dovecot-sql "$d/dovecot/dovecot-sql.conf.ext" \
+			> "$d/live-cfg.out" 2>&1 &&
+			doveadm -c "$d/dovecot/dovecot.conf" reload > "$d/live-reload.out" 2>&1 ||
+			{ echo "FAIL live: ${t%%=*}: vmm-cfg-upgrade or doveadm reload"; sed 's/^/        /' "$d/live-cfg.out" "$d/live-reload.out"; }
+	done
+	e2e_live_mark switched
+	sleep 1.5
+	echo "-- $(date +%T.%3N) SELECT vmm_upgrade.drop_compatibility_views();"
+	e2e_live_mark drop_begin
+	psql -XAtq -d "$db" -v ON_ERROR_STOP=1 -c 'SELECT vmm_upgrade.drop_compatibility_views()' > "$S/live-drop.log" 2>&1
+	rc=$?
+	e2e_live_mark dropped
+	[ $rc -eq 0 ] && echo "ok   live: drop_compatibility_views() ($(( $(tail -1 "$S/live.times" | cut -d' ' -f2) - $(grep '^drop_begin ' "$S/live.times" | cut -d' ' -f2) )) ms), layout $(psql -XAt -d "$db" -c 'SELECT version FROM vmm_upgrade.detect_layout()')" ||
+		{ echo "FAIL live: drop_compatibility_views()"; sed 's/^/        /' "$S/live-drop.log"; }
+	for t in "${names[@]:1}"; do
+		declare -F e2e_live_replayed >/dev/null && e2e_live_replayed "$t" "$db"
+		e2e_live_mark "$t:drop_replayed"
+	done
+	sleep 1.5
+	touch "$S/live.stop"
+	for i in $(seq 1 600); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill "$pid"
+	wait "$pid"
+	[ -f "$E2E_WORK/pids" ] && sed -i "/^$pid\$/d" "$E2E_WORK/pids"
+	$python test/e2e/live.py analyse "$S/live.log" "$S/live.times" "${names[@]}"
 }

@@ -20,9 +20,18 @@
 -- sample: every sample-th account by uid under its primary name (default 4),
 -- every (2*sample)-th also under each alias domain name; every other alias
 -- address; every relocated address; unknown local parts in every domain name.
+-- sender_views: true for vmm 0.4's sender login map, which asks the views
+-- (postfix_maildir UNION postfix_alias, with '%s': any key) instead of
+-- 0.5.2's optional function (default false).
+-- A vmm 0.4 database (table domains, one name per domain) is asked through
+-- temporary views domain_name and domain_data over it (run.sh, scenario_04).
 \if :{?sample}
 \else
 \set sample 4
+\endif
+\if :{?sender_views}
+\else
+\set sender_views false
 \endif
 SET client_min_messages = warning;
 CREATE TEMP TABLE e2e_probe (key text, kind text, prio int, password text);
@@ -108,8 +117,9 @@ SELECT p.key,
          CASE WHEN EXISTS (SELECT FROM postfix_relocated v WHERE v.address = lower(p.key)) THEN 'postfix:relocated' END,
          CASE WHEN EXISTS (SELECT FROM postfix_transport v WHERE v.address = lower(p.key)) THEN 'postfix:transport' END,
          CASE WHEN EXISTS (SELECT FROM postfix_gid v WHERE v.domainname = lower(p.key)) THEN 'postfix:domains' END,
-         CASE WHEN to_regprocedure('postfix_smtpd_sender_login_map(varchar, varchar)') IS NOT NULL
-               AND k.u <> '' AND k.d <> ''
+         CASE WHEN (:sender_views
+                    OR (to_regprocedure('postfix_smtpd_sender_login_map(varchar, varchar)') IS NOT NULL
+                        AND k.u <> '' AND k.d <> ''))
                AND (EXISTS (SELECT FROM postfix_maildir v WHERE v.address = lower(p.key))
                     OR EXISTS (SELECT FROM postfix_alias v WHERE v.address = lower(p.key)))
               THEN 'postfix:sender_login' END,

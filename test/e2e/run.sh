@@ -45,6 +45,8 @@ repo=$(pwd)
 . test/e2e/lib.sh
 
 E2E_USERS=${E2E_USERS:-2000}
+E2E_USERS_04=${E2E_USERS_04:-1000}
+E2E_USERS_LIVE=${E2E_USERS_LIVE:-1000}
 E2E_HOLD=${E2E_HOLD:-3}
 E2E_STANDBY_DELAY=${E2E_STANDBY_DELAY:-1s}
 t_start=$(date +%s)
@@ -190,6 +192,7 @@ standby_start() {
 	chmod 700 "$sdir"
 	sport=$($python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	standby_data=$sdir/data
+	rm -rf "$standby_data"    # an earlier scenario's standby, stopped
 	as_owner env PGHOST=127.0.0.1 "$bindir/pg_basebackup" -D "$standby_data" -R -X stream -c fast -w >"$sdir/basebackup.log" 2>&1 ||
 		{ cat "$sdir/basebackup.log"; return 1; }
 	# the server settings that a hot standby must have at least as high as
@@ -288,7 +291,8 @@ listeners() {
 # answers: every lookup of one config set (postfix/, dovecot/ below DIR)
 # ---------------------------------------------------------------------------
 # answers LABEL DIR PROBES OUT SERVICES [SAMPLE]: Postfix maps and Dovecot,
-# for the keys of PROBES, into OUT; SAMPLE logins also through doveadm.
+# for the keys of PROBES, into OUT; SAMPLE logins also through doveadm;
+# SERVICES empty: Postfix only.
 # Prints its check lines (the caller counts them: it may run in the
 # background, several at once).
 answers() {
@@ -300,7 +304,9 @@ answers() {
 		sed 's/^/        /' "$out.pf.err" | head -8
 	fi
 	: > "$out.dc"
-	if e2e_dovecot_start "$dir/dovecot"; then
+	if [ -z "$svcs" ]; then
+		:
+	elif e2e_dovecot_start "$dir/dovecot"; then
 		$python test/e2e/authprobe.py "$dir/dovecot/dovecot.conf" "$probes" "$out.dc" "$svcs" "$sample" \
 			> "$out.ap" 2>&1 || echo "FAIL $label: authprobe.py failed" >> "$out.ap"
 		cat "$out.ap"
@@ -312,14 +318,15 @@ answers() {
 	echo "$label: $(cut -f1 "$out.keys" | wc -l) keys, $(wc -l < "$out") answers in $(( $(now_ms) - t0 )) ms"
 }
 
-# answers_all LABEL S PROBES PHASE SERVICES TARGETS: answers for each
-# target (S/TARGET, into S/TARGET.PHASE) at the same time; the primary also
-# through doveadm
+# answers_all LABEL S PROBES PHASE SERVICES TARGETS [SAMPLE]: answers for
+# each target (S/TARGET, into S/TARGET.PHASE) at the same time; SAMPLE
+# (default 8, 0 in phase F) logins of the primary also through doveadm
 answers_all() {
-	local label=$1 S=$2 probes=$3 phase=$4 svcs=$5 targets=$6 t p pids=""
+	local label=$1 S=$2 probes=$3 phase=$4 svcs=$5 targets=$6 sample=${7:-8} t p pids=""
+	[ "$phase" = F ] && sample=0
 	for t in $targets; do
 		answers "$label $t $phase" "$S/$t" "$probes" "$S/$t.$phase" "$svcs" \
-			"$([ "$t" = primary ] && [ "$phase" != F ] && echo 8 || echo 0)" > "$S/$t.$phase.log" 2>&1 &
+			"$([ "$t" = primary ] && echo "$sample" || echo 0)" > "$S/$t.$phase.log" 2>&1 &
 		pids="$pids $!"
 		remember_pid $!
 	done
@@ -339,58 +346,111 @@ compare() {
 	counted "$E2E_WORK/compare.out"
 }
 
-# cfg_upgrade LABEL DIR [--quota]: vmm-cfg-upgrade on a config set
+# cfg_upgrade LABEL DIR [--quota]: vmm-cfg-upgrade on a config set; every
+# Postfix query of a view that 0.6 drops is rewritten (not postfix_gid's,
+# and not the sender login map's of 0.5.2 with lookup functions: it is
+# already 0.6's)
 cfg_upgrade() {
-	local label=$1 dir=$2 rc n
+	local label=$1 dir=$2 rc n want
 	shift 2
+	want=$(grep -lE '^query = .* FROM postfix_(maildir|uid|alias|relocated|transport) ' "$dir/postfix"/pgsql-*.cf | wc -l)
 	"$cfgtool" --no-vmm-cfg "$@" --postfix-dir "$dir/postfix" --dovecot-sql "$dir/dovecot/dovecot-sql.conf.ext" \
 		> "$dir/cfg-upgrade.out" 2>&1
 	rc=$?
 	n=$(grep -c 'query rewritten' "$dir/cfg-upgrade.out")
-	if [ "$rc" -eq 0 ] && [ "$n" -eq 7 ]; then
-		ok "$label: vmm-cfg-upgrade rewrote the 5 Postfix queries and Dovecot's password_query and user_query"
+	if [ "$rc" -eq 0 ] && [ "$n" -eq $((want + 2)) ]; then
+		ok "$label: vmm-cfg-upgrade rewrote the $want Postfix queries and Dovecot's password_query and user_query"
 	else
-		fail "$label: vmm-cfg-upgrade exit $rc, $n queries rewritten"
+		fail "$label: vmm-cfg-upgrade exit $rc, $n queries rewritten (not $want + 2)"
 		sed 's/^/        /' "$dir/cfg-upgrade.out"
 	fi
 }
 
-# ---------------------------------------------------------------------------
-# a vmm 0.5.2 mail system, its upgrade, and its answers before and after
-# ---------------------------------------------------------------------------
-# scenario_052 NAME VARIANT LOOKUPS STANDBY
-scenario_052() {
-	local name=$1 variant=$2 lookups=$3 standby=$4
-	local S=$E2E_WORK/$name db=vmm_e2e_$name L=$1 sieve svcs t0 targets s h lp i rc
-	t0=$(date +%s)
-	sieve=sieve
+# known_accounts SMTP SIEVE: SQL adding, to the domain in the temporary
+# table e2e_domain, accounts whose passwords the test knows, in every 0.5.2
+# scheme that fits varchar(74), with several service sets (the flags are
+# named SMTP and SIEVE), and an alias whose destination holds "%d" (the old
+# percent hack)
+known_accounts() {
+	local smtp=$1 sieve=$2 i=0 s lp h
+	for s in SSHA MD5-CRYPT CRAM-MD5 SHA256 PLAIN-MD5 SSHA256 BLF-CRYPT; do
+		lp="e2e.$(echo "$s" | tr 'A-Z' 'a-z')"
+		h=$(pwhash "$s" "Pw-$lp-42") || return 1
+		printf "INSERT INTO users (local_part, passwd, name, gid, %s, pop3, imap, %s)\n" "$smtp" "$sieve"
+		printf "SELECT '%s', '%s', 'e2e %s', gid, %s FROM e2e_domain;\n" "$lp" "$h" "$s" \
+			"$(echo "t,t,t,t t,f,t,f f,t,f,t t,t,f,t f,f,t,t t,f,f,f t,t,t,f" | cut -d' ' -f$((i + 1)) |
+			sed 's/t/true/g; s/f/false/g')"
+		i=$((i + 1))
+	done
+	echo "INSERT INTO alias (gid, address, destination) SELECT gid, 'percent', 'bob%dept.example@relay.example.net' FROM e2e_domain;"
+}
+
+# roles_before L DB: Postfix and Dovecot log in over TCP with their
+# passwords; Postfix reads the views and no password, Dovecot its views
+roles_before() {
+	local L=$1 db=$2 s h
+	s=$(as_role postfix "$pfpw" "$db" "" "SELECT count(*) FROM postfix_maildir")
+	h=$(as_role postfix "$pfpw" "$db" "" "SELECT passwd FROM users LIMIT 1")
+	case $s:$h in
+	[0-9]*:*"permission denied"*) ok "$L: postfix logs in over TCP with its password, reads the views and no password" ;;
+	*) fail "$L: postfix's privileges before: $s / $h" ;;
+	esac
+	[ "${3:-}" = no-dovecot ] && return 0
+	s=$(as_role dovecot "$dcpw" "$db" "" "SELECT count(*) FROM dovecot_password")
+	[[ $s =~ ^[0-9]+$ ]] && ok "$L: dovecot logs in over TCP with its password and reads its views" ||
+		fail "$L: dovecot before: $s"
+}
+
+# roles_after L DB: Postfix still reads no password, Dovecot reads them
+roles_after() {
+	local L=$1 db=$2 s h
+	h=$(as_role postfix "$pfpw" "$db" "" "SELECT passwd FROM users LIMIT 1")
+	s=$(as_role dovecot "$dcpw" "$db" "" "SELECT count(passwd) FROM users")
+	case $h:$s in
+	*"permission denied"*:[0-9]*) ok "$L: after the upgrade postfix still reads no password, dovecot reads them" ;;
+	*) fail "$L: privileges after: postfix $h / dovecot $s" ;;
+	esac
+}
+
+# update_ext L DB LOG [VERSION]: ALTER EXTENSION vmm_upgrade UPDATE [TO
+# 'VERSION'], timed; its output in LOG
+update_ext() {
+	local L=$1 db=$2 log=$3 cmd t1
+	cmd="ALTER EXTENSION vmm_upgrade UPDATE${4:+ TO '$4'}"
+	t1=$(now_ms)
+	if psql -Xq -d "$db" -v ON_ERROR_STOP=1 -c "$cmd" > "$log" 2>&1; then
+		ok "$L: $cmd ($(( $(now_ms) - t1 )) ms)"
+	else
+		fail "$L: $cmd"
+		cat "$log"
+		return 1
+	fi
+}
+
+# probes_ok L FILE: the probes of FILE hold >= 500 addresses
+probes_ok() {
+	local n
+	n=$(awk -F'\t' '$1 ~ /.@./ && $2 != "domain" && $2 != "at-domain"' "$2" | wc -l)
+	[ "$n" -ge 500 ] && ok "$1: $n addresses to ask ($(wc -l < "$2") keys with domains, @domains and odd ones)" ||
+		fail "$1: only $n addresses to ask"
+}
+
+# detect_is L DB WANT: detect_layout() says WANT (version/dovecot[/lookups])
+detect_is() {
+	local s
+	s=$(psql -XAt -d "$2" -c "SELECT concat_ws('/', version, dovecot$([ "$(echo "$3" | tr -cd / | wc -c)" -ge 2 ] && echo ', lookups::text')) FROM vmm_upgrade.detect_layout()")
+	[ "$s" = "$3" ] && ok "$1: detect_layout says $3" || fail "$1: detect_layout says $s, not $3"
+}
+
+# setup_052 L S DB VARIANT LOOKUPS USERS: a generated vmm 0.5.2 mail system
+# in DB with the known accounts, the extension at 0.5.2, vmm 0.5.2's grants;
+# its probes in S/probes.tsv
+setup_052() {
+	local L=$1 S=$2 db=$3 variant=$4 lookups=$5 users=$6 sieve=sieve rc
 	[ "$variant" = 1.1 ] && sieve=managesieve
-	svcs="smtp pop3 imap $sieve"
-	targets=primary
-	[ "$standby" = yes ] && targets="primary standby"
-	mkdir -p "$S"
-	echo
-	echo "== e2e $name: vmm 0.5.2, Dovecot $variant variant, optional lookup functions: $lookups, $E2E_USERS accounts$([ "$standby" = yes ] && echo ', with a hot standby')"
-
-	# accounts whose passwords the test knows, in every 0.5.2 scheme that
-	# fits varchar(74), with several service sets; an alias whose
-	# destination holds "%d" (the old percent hack)
-	{
-		i=0
-		for s in SSHA MD5-CRYPT CRAM-MD5 SHA256 PLAIN-MD5 SSHA256 BLF-CRYPT; do
-			lp="e2e.$(echo "$s" | tr 'A-Z' 'a-z')"
-			h=$(pwhash "$s" "Pw-$lp-42") || return 1
-			printf "INSERT INTO users (local_part, passwd, name, gid, smtp, pop3, imap, %s)\n" "$sieve"
-			printf "SELECT '%s', '%s', 'e2e %s', gid, %s FROM e2e_domain;\n" "$lp" "$h" "$s" \
-				"$(echo "t,t,t,t t,f,t,f f,t,f,t t,t,f,t f,f,t,t t,f,f,f t,t,t,f" | cut -d' ' -f$((i + 1)) |
-				sed 's/t/true/g; s/f/false/g')"
-			i=$((i + 1))
-		done
-		echo "INSERT INTO alias (gid, address, destination) SELECT gid, 'percent', 'bob%dept.example@relay.example.net' FROM e2e_domain;"
-	} > "$S/extra.sql"
-
+	known_accounts smtp "$sieve" > "$S/extra.sql" || { fail "$L: password hashes"; return 1; }
 	createdb "$db" || { fail "$L: createdb"; return 1; }
-	psql -Xq -d "$db" -v ON_ERROR_STOP=1 -v users="$E2E_USERS" -v dovecot="$variant" -v lookups="$lookups" \
+	psql -Xq -d "$db" -v ON_ERROR_STOP=1 -v users="$users" -v dovecot="$variant" -v lookups="$lookups" \
 		> "$S/setup.log" 2>&1 <<-SQL
 	\set ECHO none
 	\set schema public
@@ -421,26 +481,31 @@ scenario_052() {
 		cat "$S/setup.log"
 		return 1
 	fi
-	s=$(psql -XAt -d "$db" -c "SELECT version || '/' || dovecot || '/' || lookups FROM vmm_upgrade.detect_layout()")
-	[ "$s" = "0.5.2/$variant/$lookups" ] && ok "$L: detect_layout says 0.5.2, Dovecot $variant, lookups $lookups" ||
-		fail "$L: detect_layout says $s"
-
+	detect_is "$L" "$db" "0.5.2/$variant/$lookups"
 	psql -qXAt -v ON_ERROR_STOP=1 -d "$db" -f test/e2e/probes.sql > "$S/probes.tsv" ||
 		{ fail "$L: probes"; return 1; }
-	s=$(awk -F'\t' '$1 ~ /.@./ && $2 != "domain" && $2 != "at-domain"' "$S/probes.tsv" | wc -l)
-	[ "$s" -ge 500 ] && ok "$L: $s addresses to ask ($(wc -l < "$S/probes.tsv") keys with domains, @domains and odd ones)" ||
-		fail "$L: only $s addresses to ask"
+	probes_ok "$L" "$S/probes.tsv"
+	roles_before "$L" "$db"
+}
 
-	# roles: TCP with passwords; Postfix never reads a password
-	s=$(as_role postfix "$pfpw" "$db" "" "SELECT count(*) FROM postfix_maildir")
-	h=$(as_role postfix "$pfpw" "$db" "" "SELECT passwd FROM users LIMIT 1")
-	case $s:$h in
-	[0-9]*:*"permission denied"*) ok "$L: postfix logs in over TCP with its password, reads the views and no password" ;;
-	*) fail "$L: postfix's privileges before: $s / $h" ;;
-	esac
-	s=$(as_role dovecot "$dcpw" "$db" "" "SELECT count(*) FROM dovecot_password")
-	[[ $s =~ ^[0-9]+$ ]] && ok "$L: dovecot logs in over TCP with its password and reads its views" ||
-		fail "$L: dovecot before: $s"
+# ---------------------------------------------------------------------------
+# a vmm 0.5.2 mail system, its upgrade, and its answers before and after
+# ---------------------------------------------------------------------------
+# scenario_052 NAME VARIANT LOOKUPS STANDBY
+scenario_052() {
+	local name=$1 variant=$2 lookups=$3 standby=$4
+	local S=$E2E_WORK/$name db=vmm_e2e_$name L=$1 sieve svcs t0 targets s h lp i rc
+	t0=$(date +%s)
+	sieve=sieve
+	[ "$variant" = 1.1 ] && sieve=managesieve
+	svcs="smtp pop3 imap $sieve"
+	targets=primary
+	[ "$standby" = yes ] && targets="primary standby"
+	mkdir -p "$S"
+	echo
+	echo "== e2e $name: vmm 0.5.2, Dovecot $variant variant, optional lookup functions: $lookups, $E2E_USERS accounts$([ "$standby" = yes ] && echo ', with a hot standby')"
+
+	setup_052 "$L" "$S" "$db" "$variant" "$lookups" "$E2E_USERS" || return 1
 
 	# the standby, and the config sets (primary, standby; the poll's)
 	if [ "$standby" = yes ]; then
@@ -495,24 +560,10 @@ scenario_052() {
 	if [ "$standby" = yes ]; then
 		upgrade_with_standby "$L" "$S" "$db" "$lookups"
 	else
-		local t1
-		t1=$(now_ms)
-		if psql -Xq -d "$db" -v ON_ERROR_STOP=1 -c 'ALTER EXTENSION vmm_upgrade UPDATE' > "$S/upgrade.log" 2>&1; then
-			ok "$L: ALTER EXTENSION vmm_upgrade UPDATE ($(( $(now_ms) - t1 )) ms)"
-		else
-			fail "$L: ALTER EXTENSION vmm_upgrade UPDATE"
-			cat "$S/upgrade.log"
-			return 1
-		fi
+		update_ext "$L" "$db" "$S/upgrade.log" || return 1
 	fi
-	s=$(psql -XAt -d "$db" -c "SELECT version || '/' || dovecot FROM vmm_upgrade.detect_layout()")
-	[ "$s" = "0.6/$variant" ] && ok "$L: detect_layout says 0.6, Dovecot $variant" || fail "$L: after the upgrade detect_layout says $s"
-	h=$(as_role postfix "$pfpw" "$db" "" "SELECT passwd FROM users LIMIT 1")
-	s=$(as_role dovecot "$dcpw" "$db" "" "SELECT count(passwd) FROM users")
-	case $h:$s in
-	*"permission denied"*:[0-9]*) ok "$L: after the upgrade postfix still reads no password, dovecot reads them" ;;
-	*) fail "$L: privileges after: postfix $h / dovecot $s" ;;
-	esac
+	detect_is "$L" "$db" "0.6/$variant"
+	roles_after "$L" "$db"
 
 	# B: after
 	answers_all "$L" "$S" "$S/probes.tsv" B "$svcs" "$targets"
@@ -635,6 +686,161 @@ upgrade_with_standby() {
 }
 
 # ---------------------------------------------------------------------------
+# a vmm 0.4 mail system: 0.4 -> 0.5.2 -> 0.6, the same answers throughout
+# ---------------------------------------------------------------------------
+# probes_04 DB OUT [release]: probes.sql on a 0.4 database, through
+# temporary views in the shape of 0.5.2's domain tables (one primary name per
+# domain); vmm 0.4's sender login map asks the views.  The release form has
+# no dovecot_password: its Dovecot answers are what r41's view would hold
+# (the view the 0.4 -> 0.5.2 step creates must hold exactly that).
+probes_04() {
+	psql -qXAt -v ON_ERROR_STOP=1 -d "$1" -v sender_views=true > "$2" <<-SQL
+	CREATE TEMP VIEW domain_name AS SELECT domainname, gid, true AS is_primary FROM domains;
+	CREATE TEMP VIEW domain_data AS SELECT gid, tid, domaindir FROM domains;
+	$([ "${3:-}" = release ] && echo 'CREATE TEMP VIEW dovecot_password AS
+	SELECT users.local_part || '"'@'"' || domains.domainname AS "user", users.passwd AS password,
+	       users.smpt AS smtp, users.pop3, users.imap, users.managesieve
+	  FROM users LEFT JOIN domains USING (gid);')
+	\i test/e2e/probes.sql
+	SQL
+}
+
+# scenario_04 NAME FORM: FORM r41 (vmm 0.4-r41) or release (vmm 0.4 as
+# released: users.smpt, no dovecot_password, so Dovecot's password_query
+# fails and only Postfix is asked before the first step)
+scenario_04() {
+	local name=$1 form=$2 S=$E2E_WORK/$1 db=vmm_e2e_$1 L=$1 t0 s smtp=smtp svcs="smtp pop3 imap managesieve" pf=""
+	t0=$(date +%s)
+	[ "$form" = release ] && smtp=smpt && pf=--postfix-only
+	mkdir -p "$S"
+	echo
+	echo "== e2e $name: vmm 0.4 ($form form), Dovecot 1.1 variant, $E2E_USERS_04 accounts: 0.4 -> 0.5.2 -> 0.6"
+	known_accounts "$smtp" managesieve > "$S/extra.sql" || { fail "$L: password hashes"; return 1; }
+	createdb "$db" || { fail "$L: createdb"; return 1; }
+	psql -Xq -d "$db" -v ON_ERROR_STOP=1 -v users="$E2E_USERS_04" -v form="$form" > "$S/setup.log" 2>&1 <<-SQL
+	\set ECHO none
+	\set schema public
+	\i test/fixtures/vmm-0.4.sql
+	\i test/fixtures/generate-0.4.sql
+	CREATE TEMP TABLE e2e_domain AS
+	SELECT gid FROM domains WHERE gid IN (SELECT gid FROM users) ORDER BY domainname LIMIT 1;
+	\i $S/extra.sql
+	ANALYZE;
+	CREATE EXTENSION vmm_upgrade VERSION '0.4';
+	-- what a vmm 0.4 installation granted: the views (the release form
+	-- lacks dovecot_password)
+	GRANT SELECT ON dovecot_user TO dovecot;
+	SELECT to_regclass('dovecot_password') IS NOT NULL AS has_dp \gset
+	\if :has_dp
+	GRANT SELECT ON dovecot_password TO dovecot;
+	\endif
+	GRANT SELECT ON postfix_alias, postfix_gid, postfix_maildir, postfix_relocated,
+	                postfix_transport, postfix_uid TO postfix;
+	SQL
+	[ $? -eq 0 ] || { fail "$L: set up the 0.4 mail system"; cat "$S/setup.log"; return 1; }
+	detect_is "$L" "$db" "0.4/1.1"
+	probes_04 "$db" "$S/probes.tsv" "$form" || { fail "$L: probes"; return 1; }
+	probes_ok "$L" "$S/probes.tsv"
+	if [ "$form" = release ]; then
+		roles_before "$L" "$db" no-dovecot
+		s=$(as_role dovecot "$dcpw" "$db" "" "SELECT count(*) FROM dovecot_password")
+		[[ $s == *'relation "dovecot_password" does not exist'* ]] &&
+			ok "$L: no view dovecot_password (as vmm 0.4 released it): Dovecot's password_query cannot answer, only Postfix is asked before the first step" ||
+			fail "$L: dovecot_password in the release form: $s"
+	else
+		roles_before "$L" "$db"
+	fi
+	e2e_write_postfix_04 "$S/primary/postfix" 127.0.0.1 "$PGPORT" "$db" "$pfpw"
+	e2e_write_dovecot_052 "$S/primary/dovecot" 127.0.0.1 "$PGPORT" "$db" "$dcpw" "vmm-e2e-$name"
+	# the 0.5.2 forms: vmm 0.5.2's files are 0.4's but for the sender login
+	# map (0.5.2 ships it commented out without its optional functions), so
+	# the 0.4 files are asked after the first step (the same query text)
+	e2e_write_postfix_052 "$S/f052/postfix" 127.0.0.1 "$PGPORT" "$db" "$pfpw" off
+	s=$(cd "$S" && for f in primary/postfix/pgsql-*.cf; do
+		cmp -s <(grep '^query' "$f") <(grep '^query' "f052/postfix/${f#primary/postfix/}") || basename "$f"
+	done)
+	[ "$s" = pgsql-smtpd_sender_login_maps.cf ] &&
+		ok "$L: vmm 0.4's Postfix queries are 0.5.2's word for word but the sender login map's (its view query works on 0.5.2 too)" ||
+		fail "$L: 0.4 and 0.5.2 Postfix queries differ in: $s"
+
+	# A: vmm 0.4
+	answers_all "$L 0.4" "$S" "$S/probes.tsv" A "$([ "$form" = r41 ] && echo "$svcs")" primary
+	compare "$L 0.4" "$S/probes.tsv" "$S/primary.A" --expect-views $pf
+
+	# 0.4 -> 0.5.2
+	update_ext "$L" "$db" "$S/update-052.log" 0.5.2 || return 1
+	detect_is "$L" "$db" "0.5.2/1.1/false"
+	roles_before "$L 0.5.2" "$db"
+	psql -qXAt -v ON_ERROR_STOP=1 -d "$db" -v sender_views=true -f test/e2e/probes.sql > "$S/probes-052.tsv" ||
+		{ fail "$L: probes after the first step"; return 1; }
+	cmp -s "$S/probes.tsv" "$S/probes-052.tsv" &&
+		ok "$L: the 0.5.2 views hold for each of the $(wc -l < "$S/probes.tsv") keys what the 0.4 views held$([ "$form" = release ] && echo ", dovecot_password what r41's would")" ||
+		{ fail "$L: the 0.5.2 views differ from the 0.4 ones"; diff "$S/probes.tsv" "$S/probes-052.tsv" | head -8 | sed 's/^/        /'; }
+	answers_all "$L 0.5.2" "$S" "$S/probes.tsv" A2 "$svcs" primary "$([ "$form" = release ] && echo 8 || echo 0)"
+	compare "$L 0.5.2" "$S/probes.tsv" "$S/primary.A2" --expect-views
+	compare "$L 0.4=0.5.2" "$S/probes.tsv" "$S/primary.A" "$S/primary.A2" $pf
+
+	# 0.5.2 -> 0.6, the 0.4 files rewritten
+	cfg_upgrade "$L" "$S/primary"
+	grep -q "vmm 0.4's postfix_maildir UNION postfix_alias" "$S/primary/cfg-upgrade.out" &&
+		ok "$L: vmm-cfg-upgrade recognised vmm 0.4's sender login query" ||
+		fail "$L: vmm-cfg-upgrade and vmm 0.4's sender login query"
+	update_ext "$L" "$db" "$S/upgrade.log" || return 1
+	detect_is "$L" "$db" "0.6/1.1"
+	roles_after "$L" "$db"
+	answers_all "$L 0.6" "$S" "$S/probes.tsv" B "$svcs" primary "$([ "$form" = r41 ] && echo 8 || echo 0)"
+	compare "$L 0.6" "$S/probes.tsv" "$S/primary.A2" "$S/primary.B" --rules
+	echo "$L: $(elapsed "$t0")"
+}
+
+# ---------------------------------------------------------------------------
+# the live procedure: the real clients ask the primary and the standby all
+# the time (e2e_live_procedure, live.py)
+# ---------------------------------------------------------------------------
+# e2e_live_replayed NAME DB: wait until the standby replayed what the primary
+# wrote so far (called by e2e_live_procedure after the commit and the drop)
+e2e_live_replayed() {
+	wait_replay "$2" "$(psql -XAt -c 'SELECT pg_current_wal_lsn()')" ||
+		echo "FAIL live: the $1 did not replay the primary's WAL within 60 s"
+}
+
+scenario_live() {
+	local L=live S=$E2E_WORK/live db=vmm_e2e_live t0 t port
+	t0=$(date +%s)
+	mkdir -p "$S"
+	echo
+	echo "== e2e live: vmm 0.5.2, Dovecot 1.2 variant, $E2E_USERS_LIVE accounts, a hot standby: the live procedure while postmap and doveadm ask both"
+	setup_052 "$L" "$S" "$db" 1.2 false "$E2E_USERS_LIVE" || return 1
+	if standby_start; then
+		ok "$L: hot standby streaming from the primary (port $sport)"
+	else
+		fail "$L: hot standby did not come up"
+		return 1
+	fi
+	for t in primary standby; do
+		port=$PGPORT
+		[ "$t" = standby ] && port=$sport
+		e2e_write_postfix_052 "$S/$t/postfix" 127.0.0.1 "$port" "$db" "$pfpw" off
+		e2e_write_dovecot_052 "$S/$t/dovecot" 127.0.0.1 "$port" "$db" "$dcpw" "vmm-e2e-live-$t"
+	done
+	e2e_live_expect "$db" "$S/live.expect" || { fail "$L: the expected answers"; return 1; }
+	ok "$L: $(wc -l < "$S/live.expect") expected answers from the 0.5.2 views ($(cut -f1 "$S/live.expect" | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}'))"
+	wait_replay "$db" "$(psql -XAt -c 'SELECT pg_current_wal_lsn()')" || fail "$L: standby did not catch up"
+	for t in primary standby; do
+		e2e_dovecot_start "$S/$t/dovecot" || { fail "$L: the $t's Dovecot did not start"; return 1; }
+	done
+	e2e_live_procedure "$S" "$db" "$E2E_HOLD" primary="$S/primary" standby="$S/standby" > "$S/live.out" 2>&1
+	counted "$S/live.out"
+	grep -q 'WARNING' "$S/live-drop.log" && sed -n 's/^/    drop_compatibility_views: /; /WARNING/p' "$S/live-drop.log" | head -3
+	for t in primary standby; do
+		e2e_dovecot_stop "$S/$t/dovecot"
+	done
+	detect_is "$L" "$db" "0.6/1.2"
+	standby_stop
+	echo "$L: $(elapsed "$t0")"
+}
+
+# ---------------------------------------------------------------------------
 # the Dovecot 1.1 -> 1.2 switch on a vmm 0.6 database
 # ---------------------------------------------------------------------------
 scenario_switch() {
@@ -686,12 +892,15 @@ scenario_switch() {
 	echo "$L: $(elapsed "$t0")"
 }
 
-for sc in ${E2E_SCENARIOS:-v12 v11 switch}; do
+for sc in ${E2E_SCENARIOS:-v12 v11 switch v04 v04rel live}; do
 	case $sc in
 	v12) scenario_052 v12 1.2 true yes ;;
 	v11) scenario_052 v11 1.1 false no ;;
 	switch) scenario_switch ;;
-	*) fail "e2e: unknown scenario $sc (E2E_SCENARIOS: v12 v11 switch)" ;;
+	v04) scenario_04 v04 r41 ;;
+	v04rel) scenario_04 v04rel release ;;
+	live) scenario_live ;;
+	*) fail "e2e: unknown scenario $sc (E2E_SCENARIOS: v12 v11 switch v04 v04rel live)" ;;
 	esac
 done
 finished=1
