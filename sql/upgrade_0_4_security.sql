@@ -4,9 +4,11 @@
 -- regress_vmm04s_evil owns the vmm 0.4 tables (as vmm's role does) and
 -- plants code where the steps meet it: a CHECK constraint and an
 -- expression index on alias, which the step to 0.5.2 re-checks and rebuilds
--- when alias.address narrows, and a trigger on users, which the data pass of
--- the step to 0.6 fires.  Every piece calls t_attack(), which logs who ran
--- it, tries RESET ROLE and then makes its owner a superuser.  A control
+-- when alias.address narrows, a CHECK constraint on users, which the step
+-- to 0.6 checks on its new users table, and a trigger on users, which the
+-- step to 0.6 carries over (the move of the rows fires no UPDATE trigger).
+-- Every piece calls t_attack(), which logs who ran it, tries RESET ROLE
+-- and then makes its owner a superuser.  A control
 -- first shows the attack works when a superuser calls it.
 --
 -- regress_vmm04s_mallory may create objects in the mail schema and plants
@@ -61,6 +63,10 @@ BEGIN
 	PERFORM mail.t_attack('index expression on alias');
 	RETURN $1;
 END $$;
+CREATE FUNCTION mail.t_check_users(text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN mail.t_attack('check constraint on users');
+END $$;
 CREATE FUNCTION mail.t_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM mail.t_attack('trigger on users, ' || TG_OP);
@@ -68,6 +74,7 @@ BEGIN
 END $$;
 ALTER TABLE mail.alias ADD CONSTRAINT t_evil CHECK (mail.t_check(address));
 CREATE INDEX t_evil ON mail.alias (mail.t_index(destination));
+ALTER TABLE mail.users ADD CONSTRAINT t_evil CHECK (mail.t_check_users(local_part));
 CREATE TRIGGER t_evil BEFORE UPDATE ON mail.users FOR EACH ROW EXECUTE FUNCTION mail.t_trigger();
 TRUNCATE mail.attack_log;
 RESET ROLE;
@@ -155,8 +162,8 @@ SELECT count(*) AS maildirs, count(DISTINCT split_part(address, '@', 2)) AS doma
 SELECT count(*) AS aliases FROM mail.postfix_alias;
 RESET search_path;
 RESET ROLE;
--- 3. On to 0.6: the data pass over users meets the owner's trigger, as the
---    owner.
+-- 3. On to 0.6: the data pass over users meets the owner's CHECK
+--    constraint, as the owner; the trigger comes along and does not fire.
 SET search_path = mail, pg_catalog;
 SET client_min_messages = error;
 ALTER EXTENSION vmm_upgrade UPDATE;

@@ -336,21 +336,25 @@ $fn$;
 -- Locks: taken once, up front, in an order no lookup or vmm writer crosses
 -- ---------------------------------------------------------------------------
 
--- Takes ACCESS EXCLUSIVE on every relation of rels (names in mail_schema),
--- in that order, before the update changes anything.  The order is the
--- caller's: views first (a lookup locks the view it reads, then the tables
--- under it), then the tables in the order vmm's writers lock them (a table
--- before the tables its foreign keys reference: users, then domain_data and
--- maillocation), so that no lookup or writer holds one of them while
--- waiting for another one we hold.  Each attempt waits at most
--- vmm_upgrade.lock_wait_attempt per lock (below deadlock_timeout, so that a
--- cycle we are part of ends by our timeout, never by aborting a lookup or a
--- writer); a failed attempt lets go of everything it got and pauses, so that
--- the lookups queued behind it go through.  Past vmm_upgrade.lock_wait_total
--- in all: ERROR naming the sessions that hold locks on those relations (the
--- caller's transaction, the whole update, is rolled back).
--- Returns {"lock_attempts": n, "lock_wait_ms": m}.
-CREATE FUNCTION vmm_upgrade._lock_for_update(mail_schema name, rels text[], context text)
+-- Locks every relation of rels (names in mail_schema), in that order, in
+-- bounded attempts: ACCESS EXCLUSIVE when exclusive, else EXCLUSIVE, which
+-- makes vmm's writers wait but lets every reader (Postfix's and Dovecot's
+-- lookups) through; a view is always locked ACCESS EXCLUSIVE (it is locked
+-- to be dropped).  The order is the caller's: views first (a lookup locks
+-- the view it reads, then the tables under it), then the tables in the
+-- order vmm's writers lock them (a table before the tables its foreign keys
+-- reference: users, then domain_data and maillocation), so that no lookup
+-- or writer holds one of them while waiting for another one we hold.  An
+-- attempt waits at most vmm_upgrade.lock_wait_attempt for all its locks
+-- together (below deadlock_timeout, so that a cycle we are part of ends by
+-- our timeout, never by aborting a lookup or a writer, and the lookups that
+-- queue behind an attempt wait no longer than it); a failed attempt lets go
+-- of everything it got (what the transaction held before stays) and
+-- pauses, so that those lookups go through.  Past
+-- vmm_upgrade.lock_wait_total in all: ERROR naming the sessions that hold
+-- locks on those relations (the caller's transaction, the whole step, is
+-- rolled back).  Returns {"lock_attempts": n, "lock_wait_ms": m}.
+CREATE FUNCTION vmm_upgrade._lock_attempts(mail_schema name, rels text[], exclusive boolean, context text)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -360,8 +364,9 @@ DECLARE
     attempt_ms float8 := extract(epoch FROM current_setting('vmm_upgrade.lock_wait_attempt')::interval) * 1000;
     old_lt     text := current_setting('lock_timeout');
     started    timestamptz := clock_timestamp();
+    attempt_started timestamptz;
     oids       oid[];
-    rel        text;
+    rel        regclass;
     attempts   integer := 0;
     waited_ms  float8;
     holders    text;
@@ -370,12 +375,18 @@ BEGIN
     oids := ARRAY(SELECT format('%I.%I', mail_schema, u.r)::regclass::oid FROM unnest(rels) AS u(r));
     LOOP
         attempts := attempts + 1;
-        waited_ms := extract(epoch FROM clock_timestamp() - started) * 1000;
+        attempt_started := clock_timestamp();
         BEGIN
-            PERFORM set_config('lock_timeout',
-                               greatest(1, least(attempt_ms, total_ms - waited_ms))::bigint::text || 'ms', true);
-            FOREACH rel IN ARRAY rels LOOP
-                PERFORM vmm_upgrade._lock_relation(format('%I.%I', mail_schema, rel)::regclass);
+            FOREACH rel IN ARRAY oids::regclass[] LOOP
+                waited_ms := extract(epoch FROM clock_timestamp() - started) * 1000;
+                PERFORM set_config('lock_timeout',
+                                   greatest(1, least(attempt_ms - extract(epoch FROM clock_timestamp() - attempt_started) * 1000,
+                                                     total_ms - waited_ms))::bigint::text || 'ms', true);
+                IF exclusive OR (SELECT c.relkind FROM pg_class c WHERE c.oid = rel) NOT IN ('r', 'p') THEN
+                    PERFORM vmm_upgrade._lock_relation(rel);
+                ELSE
+                    EXECUTE format('LOCK TABLE ONLY %s IN EXCLUSIVE MODE', rel);
+                END IF;
             END LOOP;
             PERFORM set_config('lock_timeout', old_lt, true);
             RETURN jsonb_build_object('lock_attempts', attempts,
@@ -388,6 +399,7 @@ BEGIN
         -- let the lookups queued behind the attempt through
         PERFORM pg_sleep(greatest(0, least(attempt_ms, total_ms - waited_ms)) / 2000.0);
     END LOOP;
+    PERFORM set_config('lock_timeout', old_lt, true);
     SELECT count(*), string_agg(format('PID %s (role %s, %s%s, holding %s on %s)',
                                        h.pid, coalesce(a.usename::text, 'unknown'), coalesce(a.state, 'unknown state'),
                                        CASE WHEN a.xact_start IS NOT NULL
@@ -415,11 +427,52 @@ BEGIN
 END
 $fn$;
 
+-- The locks a step takes up front, before it changes anything (the relation
+-- names of rels in mail_schema, in that order; _lock_attempts).  When rels
+-- names tables, the step builds what is new beside them and changes them
+-- only in a short exclusive part at its end: up front its tables get
+-- EXCLUSIVE (vmm's writers wait for the step, lookups do not), its views
+-- nothing (the exclusive part locks them, and the tables, ACCESS EXCLUSIVE
+-- through _lock_exclusive, in the same order).  A list of views alone (as
+-- drop_compatibility_views gives) gets ACCESS EXCLUSIVE at once.
+CREATE FUNCTION vmm_upgrade._lock_for_update(mail_schema name, rels text[], context text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    tables text[] := ARRAY(SELECT u.r FROM unnest(rels) WITH ORDINALITY AS u(r, k)
+                             JOIN pg_class c ON c.oid = format('%I.%I', mail_schema, u.r)::regclass
+                            WHERE c.relkind IN ('r', 'p') ORDER BY u.k);
+BEGIN
+    IF cardinality(tables) = 0 THEN
+        RETURN vmm_upgrade._lock_attempts(mail_schema, rels, true, context);
+    END IF;
+    RETURN vmm_upgrade._lock_attempts(mail_schema, tables, false, context)
+           || jsonb_build_object('lock_mode', 'EXCLUSIVE');
+END
+$fn$;
+
+-- The short exclusive part of a step: ACCESS EXCLUSIVE on every relation of
+-- rels (views first, then tables, as _lock_for_update orders them), in the
+-- same bounded attempts; lookups queue behind it from here to the commit.
+CREATE FUNCTION vmm_upgrade._lock_exclusive(mail_schema name, rels text[], context text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RETURN vmm_upgrade._lock_attempts(mail_schema, rels, true, context);
+END
+$fn$;
+
 -- The internal functions are for the scripts and the public functions,
 -- not for everyone: they run with the caller's rights anyway, but nobody
 -- else has a reason to call them.
 REVOKE EXECUTE ON FUNCTION
+    vmm_upgrade._lock_attempts(name, text[], boolean, text),
     vmm_upgrade._lock_for_update(name, text[], text),
+    vmm_upgrade._lock_exclusive(name, text[], text),
     vmm_upgrade._target_dovecot(text),
     vmm_upgrade._require_safe_tables(name, text),
     vmm_upgrade._hand_over(text, text, name),

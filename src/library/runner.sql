@@ -192,16 +192,15 @@ BEGIN
     --    the sessions in the way, and nothing is changed.
     CASE step
     WHEN '0.5.2--0.6' THEN
-        -- The 0.5.2 views it drops first (lookups lock a view, then the
-        -- tables under it; postfix_gid stays and reads domain_name only,
-        -- which is not locked, so Postfix's domain and gid lookups go on),
-        -- then users, domain_data and maillocation in the order vmm's
-        -- writers lock them (a table, then what its foreign keys reference).
+        -- users, domain_data and maillocation, EXCLUSIVE, in the order
+        -- vmm's writers lock them (a table, then what its foreign keys
+        -- reference): writers wait, lookups go on, while the step builds
+        -- the 0.6 users beside the old one.  The 0.5.2 views and these
+        -- tables get ACCESS EXCLUSIVE only in the step's short exclusive
+        -- part at its end (_lock_exclusive); postfix_gid stays and reads
+        -- domain_name only, which is never locked.
         PERFORM vmm_upgrade._lock_for_update(mail_schema,
-            ARRAY['dovecot_password', 'dovecot_user', 'postfix_alias',
-                  'postfix_maildir', 'postfix_relocated', 'postfix_transport', 'postfix_uid',
-                  'vmm_domain_info', 'users', 'domain_data', 'maillocation'],
-            st.what);
+            ARRAY['users', 'domain_data', 'maillocation'], st.what);
     WHEN 'drop_compatibility_views' THEN
         -- The views it drops, as the update took them.
         PERFORM vmm_upgrade._lock_for_update(mail_schema,
