@@ -72,7 +72,7 @@ BEGIN
     PERFORM vmm_upgrade._require_no_dependents(
         ARRAY['pg_class', 'pg_proc']::regclass[],
         ARRAY[(s || '.userquota_11')::regclass::oid, (s || '.merge_userquota_11()')::regprocedure::oid],
-        format('switching schema "%s" to the Dovecot >= 1.2 variant:', mail_schema));
+        format('switching schema "%s" to the Dovecot >= 1.2 variant', mail_schema));
 
     -- 1. The sieve service flag gets its Dovecot >= 1.2 name; the unique
     --    constraint on the four flags follows the column.

@@ -67,7 +67,7 @@ AS $fn$
 BEGIN
     IF dovecot IS NULL OR dovecot NOT IN ('1.1', '1.2') THEN
         RAISE EXCEPTION 'unknown Dovecot variant "%"', dovecot
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known variants: 1.1, 1.2.';
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'Known variants are 1.1 and 1.2.';
     END IF;
     RETURN CASE dovecot WHEN '1.2' THEN 'sieve' ELSE 'managesieve' END;
 END
@@ -93,7 +93,8 @@ BEGIN
     IF source_dovecot = '1.2' AND target = '1.1' THEN
         RAISE EXCEPTION 'vmm_upgrade.dovecot_version = % asks for the Dovecot < 1.2 variant, but the database already has the Dovecot >= 1.2 variant', setting
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Reset vmm_upgrade.dovecot_version (or set it to the installed Dovecot version) and run the update again.';
+                  DETAIL = 'No step goes back from the Dovecot >= 1.2 variant to the Dovecot < 1.2 one. Nothing was changed.',
+                  HINT = 'Reset the setting (or set it to the installed Dovecot version), then run the update again: RESET vmm_upgrade.dovecot_version; ALTER EXTENSION vmm_upgrade UPDATE;';
     END IF;
     RETURN target;
 END
@@ -121,7 +122,8 @@ BEGIN
         WHEN 'FUNCTION' THEN
             obj_class := 'pg_proc'::regclass;   obj_id := object::regprocedure;
         ELSE
-            RAISE EXCEPTION 'vmm_upgrade._hand_over: unknown object kind %', kind;
+            RAISE EXCEPTION 'unknown kind of object "%" to hand over', kind
+                USING ERRCODE = 'internal_error';
     END CASE;
     EXECUTE format('ALTER %s %s OWNER TO %I', kind, object, owner);
     IF EXISTS (SELECT FROM pg_depend d
@@ -179,7 +181,7 @@ BEGIN
     IF cardinality(offending) > 0 THEN
         RAISE EXCEPTION 'rules or row-level security on the tables of schema "%"', mail_schema
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = format(E'%s must change every row of these tables as they are, which rules rewrite and row-level security hides:\n%s\nNothing was changed.',
+                  DETAIL = format(E'The step %s must change every row of these tables as they are, which rules rewrite and row-level security hides:\n%s\nNothing was changed.',
                                   what, vmm_upgrade._list(offending)),
                   HINT = 'Save the definitions (pg_dump --schema-only), drop the rules and policies and disable row-level security (ALTER TABLE ... DISABLE ROW LEVEL SECURITY), run the step, then re-create them for the new layout.';
     END IF;
@@ -232,7 +234,7 @@ BEGIN
     IF cardinality(offending) > 0 THEN
         RAISE EXCEPTION 'the mail tables in schema "%" are owned by a superuser and run code of other roles', mail_schema
             USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = format(E'%s changes these tables as their owner, so this code would run with superuser rights:\n%s\nNothing was changed.',
+                  DETAIL = format(E'The step %s changes these tables as their owner, so this code would run with superuser rights:\n%s\nNothing was changed.',
                                   what, vmm_upgrade._list(offending)),
                   HINT = 'Give the mail tables to the role vmm connects as (ALTER TABLE ... OWNER TO vmm), or have a superuser take over or drop those functions and triggers, then run the step again.';
     END IF;
@@ -312,10 +314,11 @@ BEGIN
                                 ON o.cls = 'pg_class'::regclass AND o.id = rw.ev_class
                              WHERE rw.oid = d.objid))) AS x;
     IF n > 0 THEN
-        RAISE EXCEPTION '% objects of the database depend on what this step must drop', what
+        RAISE EXCEPTION 'objects of the database depend on what the step must drop'
             USING ERRCODE = 'dependent_objects_still_exist',
-                  DETAIL = listing,
-                  HINT = 'Nothing was changed. Drop those objects (save their definitions to re-create them afterwards), then run the step again.';
+                  DETAIL = format(E'%s must drop what these objects depend on:\n%s\nNothing was changed.',
+                                  upper(left(what, 1)) || substr(what, 2), listing),
+                  HINT = 'Drop those objects (save their definitions to re-create them afterwards), then run the step again.';
     END IF;
 END
 $fn$;
@@ -414,15 +417,15 @@ BEGIN
                AND l.pid <> pg_backend_pid()
              GROUP BY l.pid) AS h
       LEFT JOIN pg_stat_activity a ON a.pid = h.pid;
-    RAISE EXCEPTION '%: could not lock the mail tables of schema "%" within vmm_upgrade.lock_wait_total (%)',
-                    context, mail_schema, current_setting('vmm_upgrade.lock_wait_total')
+    RAISE EXCEPTION 'could not lock the mail tables of schema "%" within vmm_upgrade.lock_wait_total (%)',
+                    mail_schema, current_setting('vmm_upgrade.lock_wait_total')
         USING ERRCODE = 'lock_not_available',
               DETAIL = CASE WHEN n_holders > 0
-                            THEN format('%s attempts; %s: %s. Nothing was changed.', attempts,
+                            THEN format('The step %s made %s attempts; %s: %s. Nothing was changed.', context, attempts,
                                         CASE WHEN n_holders = 1 THEN 'this session holds a lock on them'
                                              ELSE format('these %s sessions hold locks on them', n_holders) END,
                                         holders)
-                            ELSE format('%s attempts; the sessions in the way have ended since. Nothing was changed.', attempts) END,
+                            ELSE format('The step %s made %s attempts; the sessions in the way have ended since. Nothing was changed.', context, attempts) END,
               HINT = 'End those sessions'' transactions (or SELECT pg_terminate_backend(pid)), or raise vmm_upgrade.lock_wait_total, then run the update again.';
 END
 $fn$;

@@ -421,7 +421,7 @@ BEGIN
         array_agg(CASE l.kind WHEN 'FUNCTION' THEN 'pg_proc'::regclass ELSE 'pg_type'::regclass END),
         array_agg(CASE l.kind WHEN 'FUNCTION' THEN (s || '.' || l.object)::regprocedure::oid
                               ELSE (s || '.' || quote_ident(l.object))::regtype::oid END),
-        format('replacing the lookup functions of schema "%s":', mail_schema))
+        format('replacing the lookup functions of schema "%s"', mail_schema))
       FROM vmm_upgrade._lookup_objects_0_6() AS l;
     -- Remember the privileges, then drop the functions before the types.
     FOR o IN SELECT l.kind, l.object FROM vmm_upgrade._lookup_objects_0_6() AS l

@@ -107,7 +107,7 @@ BEGIN
     --    type narrows (alias.address).  No CASCADE anywhere below.
     PERFORM vmm_upgrade._require_no_dependents(
         array_agg(o.cls), array_agg(o.id),
-        format('upgrading schema "%s" from vmm 0.4 to 0.5.2:', mail_schema),
+        format('upgrading schema "%s" from vmm 0.4 to 0.5.2', mail_schema),
         array_agg(o.sub))
       FROM (SELECT 'pg_class'::regclass AS cls, c.oid AS id, 0 AS sub
               FROM pg_class c

@@ -166,7 +166,7 @@ BEGIN
       FROM (SELECT p.line, row_number() OVER (ORDER BY p.domainname, p.address, p.destination) AS k
               FROM vmm_upgrade._alias_placeholders(mail_schema) AS p) AS x;
     IF n_placeholders > 0 THEN
-        RAISE WARNING 'vmm_upgrade: % alias destination% in schema "%" contain% %%n, %%d or %%=, which vmm 0.6 replaces by the local part, the domain or local=domain',
+        RAISE WARNING '% alias destination% in schema "%" contain% %%n, %%d or %%=, which vmm 0.6 replaces by the local part, the domain or local=domain',
             n_placeholders, CASE WHEN n_placeholders = 1 THEN '' ELSE 's' END, mail_schema,
             CASE WHEN n_placeholders = 1 THEN 's' ELSE '' END
             USING DETAIL = format(E'In vmm 0.5.2 they were delivered to literally; after the upgrade Postfix gets the expanded address.%s\n%s',
@@ -203,7 +203,7 @@ BEGIN
             UNION ALL
             SELECT 'pg_attrdef'::regclass, d.oid FROM pg_attrdef d WHERE d.adrelid = old_users) AS o;
     PERFORM vmm_upgrade._require_no_dependents(obj_classes, obj_ids,
-        format('upgrading schema "%s" to vmm 0.6:', mail_schema));
+        format('upgrading schema "%s" to vmm 0.6', mail_schema));
     refused := ARRAY(
         SELECT format('statistics object %I on table users', x.stxname)
           FROM pg_statistic_ext x WHERE x.stxrelid = old_users
@@ -398,7 +398,7 @@ BEGIN
                        r.relname, old_users);
         IF left(r.def, length(name)) <> name THEN
             RAISE EXCEPTION 'cannot re-create index %.% on the new users table', s, quote_ident(r.relname)
-                USING DETAIL = format('Its definition is %s.', r.def);
+                USING ERRCODE = 'internal_error', DETAIL = format('Its definition is %s.', r.def);
         END IF;
         PERFORM vmm_upgrade._as_owner(tmp_rel::regclass,
             format('CREATE %sINDEX %I ON %s USING ', CASE WHEN r.indisunique THEN 'UNIQUE ' ELSE '' END,
@@ -416,7 +416,7 @@ BEGIN
         name := format(' ON %s ', old_users);
         IF strpos(r.def, name) = 0 THEN
             RAISE EXCEPTION 'cannot re-create trigger % on the new users table', quote_ident(r.tgname)
-                USING DETAIL = format('Its definition is %s.', r.def);
+                USING ERRCODE = 'internal_error', DETAIL = format('Its definition is %s.', r.def);
         END IF;
         -- (CREATE TRIGGER runs nothing; made as we are, it also takes a
         -- function the owner may not look up, as the old trigger did)
@@ -682,15 +682,15 @@ BEGIN
             '  pgsql-virtual_gid_maps.cf and pgsql-virtual_mailbox_domains.cf keep querying postfix_gid.');
 
     IF compat THEN
-        RAISE WARNING 'vmm_upgrade: schema "%" now holds the vmm 0.6 layout and, until they are dropped, the 0.5.2 views: change the Postfix maps while Postfix runs', mail_schema
+        RAISE WARNING 'schema "%" now holds the vmm 0.6 layout and, until they are dropped, the 0.5.2 views: change the Postfix maps while Postfix runs', mail_schema
             USING DETAIL = postfix,
                   HINT = 'Then run "postfix reload"; once Postfix and Dovecot run the 0.6 queries: SELECT vmm_upgrade.drop_compatibility_views();';
     ELSE
-        RAISE WARNING 'vmm_upgrade: schema "%" now holds the vmm 0.6 layout; the 0.5.2 views are gone: change the Postfix maps before starting Postfix', mail_schema
+        RAISE WARNING 'schema "%" now holds the vmm 0.6 layout; the 0.5.2 views are gone: change the Postfix maps before starting Postfix', mail_schema
             USING DETAIL = postfix,
                   HINT = 'Then run "postfix reload" (or start Postfix).';
     END IF;
-    RAISE WARNING 'vmm_upgrade: change the Dovecot SQL queries %',
+    RAISE WARNING 'change the Dovecot SQL queries %',
                   CASE WHEN compat THEN 'while Dovecot runs' ELSE 'before starting Dovecot' END
         USING DETAIL = concat_ws(E'\n',
             'In dovecot-sql.conf(.ext):',
