@@ -122,6 +122,20 @@ SELECT p.proname, pg_get_functiondef(p.oid) ~ '_run_step\(''' AS calls_runner
    AND p.proname IN ('upgrade_dovecot_layout', 'replace_lookup_functions', 'drop_compatibility_views')
  ORDER BY 1;
 SELECT name, from_version, to_version, what FROM vmm_upgrade._steps() ORDER BY name;
+-- 8. A step runs only at READ COMMITTED: at REPEATABLE READ or SERIALIZABLE
+--    its snapshot would predate its locks, and a write committed while it
+--    waits for them would be lost.  Refused before anything, nothing changed.
+SELECT extversion AS version_before FROM pg_extension WHERE extname = 'vmm_upgrade' \gset
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+ALTER EXTENSION vmm_upgrade UPDATE TO '0.5.2';
+ROLLBACK;
+SET default_transaction_isolation = serializable;
+SELECT vmm_upgrade.replace_lookup_functions();
+RESET default_transaction_isolation;
+SELECT count(*) = :rows_before AS no_row,
+       (SELECT extversion FROM pg_extension WHERE extname = 'vmm_upgrade') = :'version_before' AS same_version,
+       (SELECT version FROM vmm_upgrade.detect_layout()) AS layout
+  FROM vmm_upgrade.history;
 \c postgres
 DROP DATABASE vmm_t_step_runner;
 DROP ROLE regress_runner_dovecot;

@@ -183,6 +183,19 @@ BEGIN
     started := CASE WHEN st.what LIKE 'ALTER EXTENSION %' THEN statement_timestamp()
                     ELSE clock_timestamp() END;
 
+    -- 0. READ COMMITTED only: at REPEATABLE READ or SERIALIZABLE the
+    --    transaction's snapshot is taken before the step has its locks, so
+    --    what a vmm writer commits while the step waits for them would not
+    --    be seen by the step's one pass over the data, and would be lost
+    --    (the 0.5.2 -> 0.6 step drops the old users after copying it).
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'the transaction isolation level must be READ COMMITTED'
+            USING ERRCODE = 'invalid_transaction_state',
+                  DETAIL = format('%s runs at isolation level %s, whose snapshot is taken before the step has its locks: a write committed while it waits for them would be lost. Nothing was changed.',
+                                  st.what, upper(current_setting('transaction_isolation'))),
+                  HINT = 'Run the step outside an explicit transaction, or in one begun with: BEGIN ISOLATION LEVEL READ COMMITTED;';
+    END IF;
+
     -- 1. Preflight.
     pre := vmm_upgrade._step_preflight(step, mail_schema);
 
