@@ -885,6 +885,45 @@ finish(Ctx *c, const char *buf, size_t len, Rewrite *rw)
 }
 
 /*
+ * Read one vmm.cfg held in memory into c and tell its generation (*mixed,
+ * when not NULL: whether it holds options of two generations).  Both ways,
+ * upgrade and revert, start here, so they refuse the same files: binary
+ * data, a malformed file, a file of no known generation.  Returns 0, or an
+ * exit code with err set and c already freed.
+ */
+static int
+load_vmmcfg(Ctx *c, const char *fname, const char *buf, size_t len,
+			int *generation, int *mixed, CfgError *err)
+{
+	int			rc;
+
+	*generation = CFG_GEN_UNKNOWN;
+	memset(c, 0, sizeof(*c));
+	sb_init(&c->notes);
+	if (len > 0 && memchr(buf, '\0', len) != NULL)
+	{
+		cfg_set_error(err, CFG_EXIT_UNKNOWN, fname, 0,
+					  "binary data (NUL bytes), not a vmm.cfg");
+		free_ctx(c);
+		return err->code;
+	}
+	rc = ini_parse(&c->ini, fname, buf, len, err);
+	if (rc == 0)
+	{
+		*generation = detect_generation(&c->ini, mixed);
+		if (*generation == CFG_GEN_UNKNOWN)
+		{
+			cfg_set_error(err, CFG_EXIT_UNKNOWN, fname, 0,
+						  "not a vmm.cfg of vmm 0.5.2 or 0.6 (none of their own sections or options)");
+			rc = err->code;
+		}
+	}
+	if (rc != 0)
+		free_ctx(c);
+	return rc;
+}
+
+/*
  * Upgrade one vmm.cfg held in memory.  Returns 0 (rw->changed tells
  * whether anything changes; a 0.6 file is returned unchanged) or an exit
  * code with err set: CFG_EXIT_UNKNOWN for a file of no known generation,
@@ -899,28 +938,10 @@ vmmcfg_upgrade(const char *fname, const char *buf, size_t len,
 	int			rc = 0;
 	size_t		i;
 
-	*generation = CFG_GEN_UNKNOWN;
 	rw->changed = 0;
-	if (len > 0 && memchr(buf, '\0', len) != NULL)
-	{
-		cfg_set_error(err, CFG_EXIT_UNKNOWN, fname, 0,
-					  "binary data (NUL bytes), not a vmm.cfg");
-		return err->code;
-	}
-	memset(&c, 0, sizeof(c));
-	sb_init(&c.notes);
-
-	rc = ini_parse(&c.ini, fname, buf, len, err);
+	rc = load_vmmcfg(&c, fname, buf, len, generation, NULL, err);
 	if (rc != 0)
-		goto done;
-	*generation = detect_generation(&c.ini, NULL);
-	if (*generation == CFG_GEN_UNKNOWN)
-	{
-		cfg_set_error(err, CFG_EXIT_UNKNOWN, fname, 0,
-					  "not a vmm.cfg of vmm 0.5.2 or 0.6 (none of their own sections or options)");
-		rc = err->code;
-		goto done;
-	}
+		return rc;
 	if (*generation == CFG_GEN_06)
 	{
 		sb_append(&rw->out, buf, len);
@@ -1178,28 +1199,11 @@ vmmcfg_revert(const char *fname, const char *buf, size_t len,
 				mixed = 0;
 	size_t		i;
 
-	*generation = CFG_GEN_UNKNOWN;
 	*used = -1;
 	rw->changed = 0;
-	if (len > 0 && memchr(buf, '\0', len) != NULL)
-	{
-		cfg_set_error(err, CFG_EXIT_UNKNOWN, fname, 0,
-					  "binary data (NUL bytes), not a vmm.cfg");
-		return err->code;
-	}
-	memset(&c, 0, sizeof(c));
-	sb_init(&c.notes);
-	rc = ini_parse(&c.ini, fname, buf, len, err);
+	rc = load_vmmcfg(&c, fname, buf, len, generation, &mixed, err);
 	if (rc != 0)
-		goto done;
-	*generation = detect_generation(&c.ini, &mixed);
-	if (*generation == CFG_GEN_UNKNOWN)
-	{
-		cfg_set_error(err, CFG_EXIT_UNKNOWN, fname, 0,
-					  "not a vmm.cfg of vmm 0.5.2 or 0.6 (none of their own sections or options)");
-		rc = err->code;
-		goto done;
-	}
+		return rc;
 	/*
 	 * Options of both: a forward run's result that kept an obsolete
 	 * section (options we do not know), or a file half reverted by hand.
