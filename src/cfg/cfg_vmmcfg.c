@@ -252,42 +252,51 @@ section_rank_052(const char *sec)
 }
 
 /*
- * IniOptionRank for the way back: vmm 0.5.2's order; the two misc options
- * renamed in place count under their old names.
+ * The two misc options vmm 0.6 renamed in place, as {0.5.2 name, 0.6 name}.
+ * An option counts under the name it has in the order it is ranked in, so
+ * that options moved into misc before the renames land in the right place.
+ */
+static const char *const misc_renamed[][2] = {
+	{"dovecotvers", "dovecot_version"},
+	{"passwdscheme", "password_scheme"},
+};
+
+/*
+ * The position of option opt of section sec in one generation's order
+ * (secs, opts; to06: the 0.6 order, whose names are the second of
+ * misc_renamed), or -1.  Both ways, upgrade and revert, rank through it.
  */
 static int
-option_rank_052(const char *sec, const char *opt)
+rank_in(const char *const *secs, const char *const *const *opts, int to06,
+		const char *sec, const char *opt)
 {
-	int			s = list_index(sec_order_052, sec);
+	int			s = list_index(secs, sec);
+	size_t		i;
 
 	if (s < 0 || opt == NULL)
 		return -1;
-	if (strcmp(sec, "misc") == 0 && strcmp(opt, "dovecot_version") == 0)
-		opt = "dovecotvers";
-	else if (strcmp(sec, "misc") == 0 && strcmp(opt, "password_scheme") == 0)
-		opt = "passwdscheme";
-	return list_index(opt_order_052[s], opt);
+	if (strcmp(sec, "misc") == 0)
+		for (i = 0; i < sizeof(misc_renamed) / sizeof(misc_renamed[0]); i++)
+			if (strcmp(opt, misc_renamed[i][!to06]) == 0)
+			{
+				opt = misc_renamed[i][to06];
+				break;
+			}
+	return list_index(opts[s], opt);
 }
 
-
-/*
- * IniOptionRank: the position of option opt in vmm 0.6's order for section
- * sec, or -1.  The two misc options renamed in place count under their new
- * names, so that options moved into misc before the renames land in the
- * right place.
- */
+/* IniOptionRank: vmm 0.6's order. */
 static int
 option_rank(const char *sec, const char *opt)
 {
-	int			s = list_index(sec_order, sec);
+	return rank_in(sec_order, opt_order, 1, sec, opt);
+}
 
-	if (s < 0 || opt == NULL)
-		return -1;
-	if (strcmp(sec, "misc") == 0 && strcmp(opt, "dovecotvers") == 0)
-		opt = "dovecot_version";
-	else if (strcmp(sec, "misc") == 0 && strcmp(opt, "passwdscheme") == 0)
-		opt = "password_scheme";
-	return list_index(opt_order[s], opt);
+/* IniOptionRank for the way back: vmm 0.5.2's order. */
+static int
+option_rank_052(const char *sec, const char *opt)
+{
+	return rank_in(sec_order_052, opt_order_052, 0, sec, opt);
 }
 
 /* The option order of the generation we are going to. */
