@@ -318,7 +318,7 @@ BEGIN
     PERFORM vmm_upgrade._require_safe_tables(s, 'test');
     lost := vmm_upgrade._require_downgradable(s, vmm_upgrade._downgrade_discard_setting(), 'test');
     r := vmm_upgrade._downgrade_0_6_to_0_5_2(s, vmm_upgrade._downgrade_lookups(s));
-    r := r || jsonb_build_object('granted', to_jsonb(vmm_upgrade._grant_0_5_2(s)));
+    r := r || jsonb_build_object('granted', to_jsonb(vmm_upgrade._downgrade_grants(s)));
     PERFORM vmm_upgrade.require_layout('0.5.2', r->>'to_dovecot', s, 'the postflight of the test');
     PERFORM vmm_upgrade._record(s, '0.6', '0.5.2', r->>'from_dovecot', r->>'to_dovecot',
                                 statement_timestamp(), (r->>'users')::bigint, (r->>'domains')::bigint,
@@ -366,7 +366,7 @@ SELECT local_part, smtp, pop3, imap, managesieve, tid FROM f11.users ORDER BY ui
 -- 0.5.2 grant, _grant_0_5_2).
 BEGIN;
 SET LOCAL vmm_upgrade.postfix_role = regress_vmm_down_nosuch;
-SELECT unnest(vmm_upgrade._grant_0_5_2('f11')) AS statement;
+SELECT unnest(vmm_upgrade._downgrade_grants('f11')) AS statement;
 ROLLBACK;
 \c contrib_regression
 DROP DATABASE vmm_t_downgrade;

@@ -289,7 +289,7 @@ BEGIN
     WHEN '0.6--0.5.2' THEN
         -- The grants of vmm 0.5.2: SELECT on the views, the 0.6 grants taken
         -- back.
-        r := r || jsonb_build_object('granted', to_jsonb(vmm_upgrade._grant_0_5_2(mail_schema)));
+        r := r || jsonb_build_object('granted', to_jsonb(vmm_upgrade._downgrade_grants(mail_schema)));
     ELSE
         NULL;	-- the privileges of what is replaced are carried by the work
     END CASE;

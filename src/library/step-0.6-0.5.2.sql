@@ -8,8 +8,8 @@
 --  * _downgrade_0_6_to_0_5_2(): the transformation, the inverse of
 --    _upgrade_0_5_2_to_0_6 (effective services and transports made explicit
 --    per account);
---  * _grant_0_5_2(): the grants of a vmm 0.5.2 installation (SELECT on the
---    views), the 0.6 grants taken back;
+--  * _downgrade_grants(): the 0.6 grants taken back, then the one 0.5.2
+--    grant (_grant_0_5_2: SELECT on the views);
 --  * _warn_downgrade_next_steps(): the 0.5.2 Postfix maps and Dovecot queries.
 --
 -- Every function pins search_path to pg_catalog, pg_temp and names each mail
@@ -349,7 +349,7 @@ $fn$;
 -- (_grant_0_5_2(name, jsonb), step-0.4-0.5.2.sql: SELECT on the views,
 -- a WARNING for each role that does not exist).  Returns the statements
 -- run.
-CREATE FUNCTION vmm_upgrade._grant_0_5_2(mail_schema name)
+CREATE FUNCTION vmm_upgrade._downgrade_grants(mail_schema name)
 RETURNS text[]
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -436,6 +436,6 @@ $fn$;
 REVOKE EXECUTE ON FUNCTION
     vmm_upgrade._require_downgradable(name, text[], text),
     vmm_upgrade._downgrade_0_6_to_0_5_2(name, boolean),
-    vmm_upgrade._grant_0_5_2(name),
+    vmm_upgrade._downgrade_grants(name),
     vmm_upgrade._warn_downgrade_next_steps(name, jsonb)
 FROM PUBLIC;
